@@ -1,0 +1,129 @@
+package dev.fanout;
+
+import dev.fanout.internal.LoggingProgressListener;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a fan-out produced: every success and every failure by key, in completion order, with
+ * counts, wall time and a one-line {@link #summary()} such as {@code 12 succeeded, 1 failed of
+ * 13 in 2.1 s}.
+ *
+ * <p>{@code total} is how many results were expected. When a consumer closed its
+ * {@link ResultChannel} early, or took some results itself before asking for the report, fewer
+ * arrive: {@link #missing()} counts them.
+ *
+ * @param successes successes by key, in completion order (unmodifiable)
+ * @param failures failures by key, in completion order (unmodifiable)
+ * @param total results expected
+ * @param elapsed wall time from the fan-out's start to its last result
+ */
+public record FanOutReport<K, V>(
+    Map<K, Result.Success<K, V>> successes,
+    Map<K, Result.Failure<K, V>> failures,
+    int total,
+    Duration elapsed) {
+
+  /** Checks the arithmetic: no key twice, no more results than expected. */
+  public FanOutReport {
+    Objects.requireNonNull(successes, "successes");
+    Objects.requireNonNull(failures, "failures");
+    Objects.requireNonNull(elapsed, "elapsed");
+    if (total < 0) {
+      throw new IllegalArgumentException("total must not be negative, was " + total);
+    }
+    if (successes.size() + failures.size() > total) {
+      throw new IllegalArgumentException(
+          "more results (" + (successes.size() + failures.size()) + ") than total " + total);
+    }
+    for (K key : successes.keySet()) {
+      if (failures.containsKey(key)) {
+        throw new IllegalArgumentException("key " + key + " is both a success and a failure");
+      }
+    }
+    successes = Collections.unmodifiableMap(new LinkedHashMap<>(successes));
+    failures = Collections.unmodifiableMap(new LinkedHashMap<>(failures));
+  }
+
+  /**
+   * Builds a report from results in the order they arrived.
+   *
+   * @throws IllegalArgumentException if a key appears twice or there are more than {@code total}
+   */
+  public static <K, V> FanOutReport<K, V> of(
+      Collection<? extends Result<K, V>> results, int total, Duration elapsed) {
+    Map<K, Result.Success<K, V>> successes = new LinkedHashMap<>();
+    Map<K, Result.Failure<K, V>> failures = new LinkedHashMap<>();
+    for (Result<K, V> result : results) {
+      boolean duplicate =
+          switch (result) {
+            case Result.Success<K, V> s -> successes.put(s.key(), s) != null;
+            case Result.Failure<K, V> f -> failures.put(f.key(), f) != null;
+          };
+      if (duplicate) {
+        throw new IllegalArgumentException("key " + result.key() + " has more than one result");
+      }
+    }
+    return new FanOutReport<>(successes, failures, total, elapsed);
+  }
+
+  /** How many keys succeeded. */
+  public int succeeded() {
+    return successes.size();
+  }
+
+  /** How many keys failed (cancelled and timed-out ones included). */
+  public int failed() {
+    return failures.size();
+  }
+
+  /** How many failures are cancellations. */
+  public int cancelled() {
+    return (int) failures.values().stream().filter(Result::isCancelled).count();
+  }
+
+  /** How many expected results did not arrive (the channel was closed or drained early). */
+  public int missing() {
+    return total - succeeded() - failed();
+  }
+
+  /** Whether every expected result arrived and all succeeded. */
+  public boolean allSucceeded() {
+    return succeeded() == total;
+  }
+
+  /** The successful values by key, in completion order; a value may be null for void tasks. */
+  public Map<K, @Nullable V> values() {
+    Map<K, @Nullable V> values = new LinkedHashMap<>();
+    successes.forEach((k, s) -> values.put(k, s.value()));
+    return Collections.unmodifiableMap(values);
+  }
+
+  /** The failures' errors by key, in completion order. */
+  public Map<K, Throwable> errors() {
+    Map<K, Throwable> errors = new LinkedHashMap<>();
+    failures.forEach((k, f) -> errors.put(k, f.error()));
+    return Collections.unmodifiableMap(errors);
+  }
+
+  /** One line: {@code 12 succeeded, 1 failed of 13 in 2.1 s}. */
+  public String summary() {
+    return succeeded()
+        + " succeeded, "
+        + failed()
+        + " failed of "
+        + total
+        + " in "
+        + LoggingProgressListener.seconds(elapsed);
+  }
+
+  @Override
+  public String toString() {
+    return "FanOutReport[" + summary() + "]";
+  }
+}

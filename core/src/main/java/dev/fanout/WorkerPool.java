@@ -1,0 +1,958 @@
+package dev.fanout;
+
+import dev.fanout.internal.Cancelled;
+import dev.fanout.internal.PoolMeters;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one executor fan-out needs: runs one {@link Task} per key, at most
+ * {@link ParallelConfig#maxWorkers() maxWorkers} at once, on virtual threads by default, and
+ * reports every key's {@link Result} exactly once. Where an {@link
+ * java.util.concurrent.ExecutorService} gives you futures to collect and errors to route by hand,
+ * a pool gives you a {@link ResultChannel} or a {@link FanOutReport}.
+ *
+ * {@snippet :
+ * try (WorkerPool pool = WorkerPool.create(ParallelConfig.defaults())) {
+ *   FanOutReport<String, List<String>> report =
+ *       pool.fanOutAndWait(customers, customer -> recipientsOf(customer));
+ *   log.info(report.summary()); // 29 succeeded, 1 failed of 30 in 2.1 s
+ * }
+ * }
+ *
+ * <h2>Two ways in</h2>
+ *
+ * <ul>
+ *   <li>{@link #fanOut(Collection, Task) fanOut(keys, task)} runs the task for each key of a
+ *       collection and returns a channel of their results in completion order;
+ *       {@link #fanOutAndWait(Collection, Task) fanOutAndWait} waits and returns the report. The
+ *       keys of one fan-out must be distinct; they are its own and are not shared with other
+ *       fan-outs.
+ *   <li>{@link #submit(Object, Task, WhileRunning) submit(key, task, whileRunning)} runs a task
+ *       for one key with the Kubernetes workqueue guarantees: one key never runs twice at once; a
+ *       key submitted while queued is coalesced; while running, the submission either joins the
+ *       run or marks the key dirty for one re-run afterwards. Keys are compared with
+ *       {@code equals} across all submissions to this pool, so keep one task type per key.
+ * </ul>
+ *
+ * <h2>What runs inside what</h2>
+ *
+ * A fan-out's deadline ({@link ParallelConfig#timeout()}) bounds everything. A queued task waits
+ * for a free worker; it then runs under its per-task timeout ({@link
+ * ParallelConfig#taskTimeout()}), which interrupts it. Cancellation — {@link #cancel(Object)},
+ * fail-fast ({@link FailureMode#FAIL_FAST}), the deadline, a closed result channel, or a
+ * shutdown out of patience — reports the key at once as a {@link Result.Failure} with a
+ * {@link java.util.concurrent.CancellationException}, drops it if queued and interrupts it if
+ * running. A worker stays occupied until its task actually returns, so {@code maxWorkers} is a
+ * true bound on running tasks.
+ *
+ * <h2>Threads and memory</h2>
+ *
+ * The pool starts a worker thread only when a task is queued and fewer than {@code maxWorkers}
+ * workers exist; a worker runs queued tasks until the queue is empty and then ends. So an idle
+ * pool holds no thread, and a million queued keys cost a million small queue entries, not a
+ * million threads.
+ *
+ * <h2>Shutdown</h2>
+ *
+ * {@link #close()} stops accepting work, lets queued and running tasks finish for up to
+ * {@link ParallelConfig#shutdownTimeout()}, then reports what is left as cancelled, interrupts
+ * what still runs and waits for those threads to end. Accepted work is never dropped silently:
+ * each accepted key gets a result.
+ *
+ * <p>Memory consistency: actions in a thread before it submits a task happen-before the task
+ * runs; the task's actions happen-before its result is received from the channel or handle.
+ */
+public final class WorkerPool implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+  private static final AtomicInteger POOL_IDS = new AtomicInteger();
+
+  private final String name;
+  private final ParallelConfig config;
+  private final ThreadFactory threadFactory;
+  private final @Nullable PoolMeters meters;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition workersGone = lock.newCondition();
+  // All below guarded by lock.
+  private final ArrayDeque<Job> queue = new ArrayDeque<>();
+  private final Map<Object, Job> keyed = new HashMap<>();
+  private final Set<FanOut> fanOuts = new HashSet<>();
+  private final Set<Job> running = new HashSet<>();
+  private final Set<Thread> workers = new HashSet<>();
+  private final List<Thread> exitedWhileClosing = new ArrayList<>();
+  private int queued;
+  private boolean accepting = true;
+  private boolean closed;
+  private @Nullable ScheduledThreadPoolExecutor timer;
+
+  private final LongAdder completed = new LongAdder();
+  private final LongAdder failed = new LongAdder();
+  private final LongAdder retried = new LongAdder();
+
+  private WorkerPool(Builder builder) {
+    this.config = builder.config;
+    this.name = builder.name != null ? builder.name : "pool-" + POOL_IDS.incrementAndGet();
+    this.threadFactory =
+        builder.threadFactory != null
+            ? builder.threadFactory
+            : Thread.ofVirtual().name("fanout-" + name + "-", 0).factory();
+    this.meters =
+        builder.registry == null ? null : new PoolMeters(builder.registry, name, new Meters());
+  }
+
+  /** A pool with the given config, virtual threads and no metrics. */
+  public static WorkerPool create(ParallelConfig config) {
+    return builder(config).build();
+  }
+
+  /** A builder for a pool with the given config. */
+  public static Builder builder(ParallelConfig config) {
+    return new Builder(config);
+  }
+
+  /** The pool's name, used in thread names, logs and the {@code pool} meter tag. */
+  public String name() {
+    return name;
+  }
+
+  /** The config the pool was made with. */
+  public ParallelConfig config() {
+    return config;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fan-out
+
+  /**
+   * Runs {@code task} once for each key and returns the channel their results arrive on, in
+   * completion order. Failure mode and deadline come from the pool's config.
+   *
+   * @throws NullPointerException if {@code keys} or {@code task} is null, or a key is null
+   * @throws IllegalArgumentException if a key appears twice
+   * @throws PoolClosedException if the pool is closing (nothing was accepted)
+   */
+  public <K, V> ResultChannel<K, V> fanOut(
+      Collection<? extends K> keys, Task<? super K, ? extends V> task) {
+    return fanOut(keys, task, FanOutOptions.of(config));
+  }
+
+  /**
+   * As {@link #fanOut(Collection, Task)}, with this fan-out's own options.
+   *
+   * @throws NullPointerException if an argument or a key is null
+   * @throws IllegalArgumentException if a key appears twice
+   * @throws PoolClosedException if the pool is closing (nothing was accepted)
+   */
+  public <K, V> ResultChannel<K, V> fanOut(
+      Collection<? extends K> keys, Task<? super K, ? extends V> task, FanOutOptions options) {
+    Objects.requireNonNull(keys, "keys");
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(options, "options");
+    List<K> distinct = distinctKeys(keys);
+    int n = distinct.size();
+    ResultChannel<K, V> channel = ResultChannel.create(n, options.capacityFor(n));
+    @SuppressWarnings("unchecked")
+    ResultChannel<Object, Object> untyped = (ResultChannel<Object, Object>) channel;
+    @SuppressWarnings("unchecked")
+    Task<Object, Object> untypedTask = (Task<Object, Object>) task;
+    FanOut fanOut = new FanOut(untyped, options, n);
+    Job[] jobs = fanOut.jobs;
+    for (int i = 0; i < n; i++) {
+      jobs[i] = new Job(distinct.get(i), untypedTask, fanOut, null);
+    }
+    List<Thread> started;
+    lock.lock();
+    try {
+      ensureAccepting();
+      if (n > 0) {
+        fanOuts.add(fanOut);
+        for (Job job : jobs) {
+          enqueue(job);
+        }
+      }
+      started = spawnWorkers();
+    } finally {
+      lock.unlock();
+    }
+    channel.onClose(() -> fanOut.cancelAll("result channel closed"));
+    Duration deadline = options.deadline();
+    if (deadline != null && n > 0) {
+      fanOut.deadlineTimer =
+          schedule(
+              () -> fanOut.cancelAll("deadline of " + deadline + " passed"), deadline.toNanos());
+      if (fanOut.isFinished()) {
+        fanOut.deadlineTimer.cancel(false);
+      }
+    }
+    startAll(started);
+    return channel;
+  }
+
+  /**
+   * Runs {@code task} for each key, waits for every result and returns the report.
+   *
+   * @throws InterruptedException if interrupted while waiting; the fan-out's remaining keys are
+   *     then cancelled
+   */
+  public <K, V> FanOutReport<K, V> fanOutAndWait(
+      Collection<? extends K> keys, Task<? super K, ? extends V> task)
+      throws InterruptedException {
+    return fanOutAndWait(keys, task, FanOutOptions.of(config));
+  }
+
+  /** As {@link #fanOutAndWait(Collection, Task)}, reporting progress to {@code progress}. */
+  public <K, V> FanOutReport<K, V> fanOutAndWait(
+      Collection<? extends K> keys, Task<? super K, ? extends V> task, ProgressListener progress)
+      throws InterruptedException {
+    return fanOutAndWait(keys, task, FanOutOptions.of(config).withProgress(progress));
+  }
+
+  /** As {@link #fanOutAndWait(Collection, Task)}, with this fan-out's own options. */
+  public <K, V> FanOutReport<K, V> fanOutAndWait(
+      Collection<? extends K> keys, Task<? super K, ? extends V> task, FanOutOptions options)
+      throws InterruptedException {
+    ResultChannel<K, V> channel = fanOut(keys, task, options);
+    try {
+      return channel.awaitReport();
+    } catch (InterruptedException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  private static <K> List<K> distinctKeys(Collection<? extends K> keys) {
+    List<K> list = new ArrayList<>(keys.size());
+    Set<K> seen = new HashSet<>(Math.max(16, (int) (keys.size() / 0.75f) + 1));
+    int index = 0;
+    for (K key : keys) {
+      if (key == null) {
+        throw new NullPointerException("keys must not contain null (index " + index + ")");
+      }
+      if (!seen.add(key)) {
+        throw new IllegalArgumentException(
+            "keys must be distinct, but " + key + " appears twice (index " + index + ")");
+      }
+      list.add(key);
+      index++;
+    }
+    return list;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Keyed submission
+
+  /**
+   * Submits a task for one key, joining the run if the key is already running. The same as
+   * {@code submit(key, task, WhileRunning.JOIN)}.
+   */
+  public <K, V> TaskHandle<K, V> submit(K key, Task<? super K, ? extends V> task) {
+    return submit(key, task, WhileRunning.JOIN);
+  }
+
+  /**
+   * Submits a task for one key with workqueue semantics: if the key is queued, the submission is
+   * coalesced into the queued entry (which keeps its place and runs the newest task) and the
+   * caller gets its handle; if the key is running, {@code whileRunning} decides between joining
+   * the run and one re-run after it. A key whose run was cancelled but whose task has not
+   * returned yet is treated as running with {@link WhileRunning#RERUN}, so new work is never
+   * swallowed by a cancelled run.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws PoolClosedException if the pool is closing (nothing was accepted)
+   */
+  @SuppressWarnings("unchecked")
+  public <K, V> TaskHandle<K, V> submit(
+      K key, Task<? super K, ? extends V> task, WhileRunning whileRunning) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(whileRunning, "whileRunning");
+    Task<Object, Object> untypedTask = (Task<Object, Object>) task;
+    Job handleOwner;
+    List<Thread> started;
+    lock.lock();
+    try {
+      ensureAccepting();
+      Job current = keyed.get(key);
+      if (current == null) {
+        handleOwner = keyedJob(key, untypedTask);
+        keyed.put(key, handleOwner);
+        enqueue(handleOwner);
+      } else if (current.state == Job.QUEUED) {
+        current.task = untypedTask;
+        handleOwner = current;
+      } else if (whileRunning == WhileRunning.JOIN && !current.isCompleted()) {
+        handleOwner = current;
+      } else {
+        if (current.rerun == null) {
+          current.rerun = keyedJob(key, untypedTask);
+          current.rerun.state = Job.PENDING;
+        } else {
+          current.rerun.task = untypedTask;
+        }
+        handleOwner = current.rerun;
+      }
+      started = spawnWorkers();
+    } finally {
+      lock.unlock();
+    }
+    startAll(started);
+    return (TaskHandle<K, V>) Objects.requireNonNull(handleOwner.handle);
+  }
+
+  private Job keyedJob(Object key, Task<Object, Object> task) {
+    return new Job(key, task, null, this);
+  }
+
+  /**
+   * Cancels a key: a queued run is dropped, a running one is interrupted, a pending re-run is
+   * dropped; each is reported as a {@link Result.Failure} with a
+   * {@link java.util.concurrent.CancellationException}. Applies to keyed submissions and to every
+   * running fan-out that has this key.
+   *
+   * @return whether anything was cancelled
+   */
+  public boolean cancel(Object key) {
+    Objects.requireNonNull(key, "key");
+    List<Job> targets = new ArrayList<>();
+    lock.lock();
+    try {
+      Job current = keyed.get(key);
+      if (current != null) {
+        targets.add(current);
+        if (current.rerun != null) {
+          targets.add(current.rerun);
+          current.rerun = null;
+        }
+      }
+      for (FanOut fanOut : fanOuts) {
+        for (Job job : fanOut.jobs) {
+          if (job.key.equals(key)) {
+            targets.add(job);
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    return cancelJobs(targets, "cancelled by cancel(" + key + ")") > 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Status and shutdown
+
+  /** A snapshot of the pool's counters. */
+  public PoolStatus status() {
+    lock.lock();
+    try {
+      return new PoolStatus(
+          running.size(), queued, completed.sum(), failed.sum(), retried.sum());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether {@link #close()} has begun. */
+  public boolean isClosed() {
+    lock.lock();
+    try {
+      return !accepting;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Stops accepting work, waits up to the shutdown timeout for queued and running tasks to end,
+   * then cancels what is left (queued keys are reported cancelled, running ones interrupted and
+   * reported cancelled) and waits for the pool's threads to end. Idempotent. If the calling
+   * thread is interrupted while it waits, the pool skips to the cancelling step and the thread
+   * keeps its interrupt status.
+   *
+   * @throws IllegalStateException if called from one of the pool's own tasks
+   */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (workers.contains(Thread.currentThread())) {
+        throw new IllegalStateException("a task must not close its own pool '" + name + "'");
+      }
+      if (closed) {
+        return;
+      }
+      accepting = false;
+    } finally {
+      lock.unlock();
+    }
+    boolean interrupted = false;
+    boolean drained;
+    try {
+      drained = awaitWorkersGone(config.shutdownTimeout().toNanos());
+    } catch (InterruptedException e) {
+      interrupted = true;
+      drained = false;
+    }
+    if (!drained) {
+      List<Job> left = new ArrayList<>();
+      lock.lock();
+      try {
+        for (Job job : running) {
+          left.add(job);
+          if (job.rerun != null) {
+            left.add(job.rerun);
+          }
+        }
+        for (Job job : queue) {
+          if (job.state == Job.QUEUED) {
+            left.add(job);
+          }
+        }
+      } finally {
+        lock.unlock();
+      }
+      log.warn(
+          "worker pool '{}' did not finish within {}: cancelling {} unfinished task(s)",
+          name,
+          config.shutdownTimeout(),
+          left.size());
+      cancelJobs(left, "worker pool '" + name + "' closed before the task finished");
+      try {
+        // Interrupted tasks get as long again to end; one that ignores interrupts is reported.
+        if (!awaitWorkersGone(Math.max(config.shutdownTimeout().toNanos(), 1_000_000_000L))) {
+          log.error(
+              "worker pool '{}': {} task(s) ignore interruption and still run",
+              name,
+              status().active());
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    List<Thread> toJoin;
+    ScheduledThreadPoolExecutor timerToStop;
+    lock.lock();
+    try {
+      closed = true;
+      toJoin = new ArrayList<>(exitedWhileClosing);
+      exitedWhileClosing.clear();
+      timerToStop = timer;
+      timer = null;
+    } finally {
+      lock.unlock();
+    }
+    for (Thread thread : toJoin) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (timerToStop != null) {
+      timerToStop.shutdownNow();
+      try {
+        timerToStop.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (meters != null) {
+      meters.remove();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    log.debug("worker pool '{}' closed: {}", name, status());
+  }
+
+  private boolean awaitWorkersGone(long nanos) throws InterruptedException {
+    lock.lock();
+    try {
+      while (!workers.isEmpty()) {
+        if (nanos <= 0) {
+          return false;
+        }
+        nanos = workersGone.awaitNanos(nanos);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "WorkerPool[" + name + ", " + status() + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Engine. Rules: state changes happen under `lock`; results are completed outside it (delivery
+  // may wait for a slow consumer); threads of the pool are interrupted only under `lock` and only
+  // while they run the job being cancelled, so an interrupt never leaks into the next task.
+
+  private void ensureAccepting() {
+    if (!accepting) {
+      throw new PoolClosedException(name);
+    }
+  }
+
+  private void enqueue(Job job) {
+    job.state = Job.QUEUED;
+    queue.addLast(job);
+    queued++;
+  }
+
+  private @Nullable Job pollQueued() {
+    for (Job job = queue.pollFirst(); job != null; job = queue.pollFirst()) {
+      if (job.state == Job.QUEUED) {
+        queued--;
+        return job;
+      }
+    }
+    return null;
+  }
+
+  /** Under lock: creates workers for queued jobs, up to maxWorkers; start them after unlocking. */
+  private List<Thread> spawnWorkers() {
+    List<Thread> created = List.of();
+    while (workers.size() < config.maxWorkers() && queued > 0) {
+      Job job = Objects.requireNonNull(pollQueued());
+      Thread thread = threadFactory.newThread(() -> workerLoop(job));
+      if (thread == null) {
+        throw new IllegalStateException("thread factory of pool '" + name + "' returned null");
+      }
+      markRunning(job, thread);
+      workers.add(thread);
+      if (created.isEmpty()) {
+        created = new ArrayList<>();
+      }
+      created.add(thread);
+    }
+    return created;
+  }
+
+  private static void startAll(List<Thread> threads) {
+    for (Thread thread : threads) {
+      thread.start();
+    }
+  }
+
+  private void markRunning(Job job, Thread thread) {
+    job.state = Job.RUNNING;
+    job.thread = thread;
+    running.add(job);
+  }
+
+  private void workerLoop(Job first) {
+    Job job = first;
+    while (job != null) {
+      runJob(job);
+      job = finishAndTakeNext(job);
+    }
+  }
+
+  private void runJob(Job job) {
+    if (job.isCompleted()) {
+      return; // cancelled between being taken and this thread starting
+    }
+    long start = System.nanoTime();
+    job.startNanos = start;
+    ScheduledFuture<?> timeout = scheduleTaskTimeout(job);
+    Result<Object, Object> result;
+    try {
+      Object value = job.task.call(job.key);
+      result = new Result.Success<>(job.key, value, 1, Duration.ofNanos(System.nanoTime() - start));
+    } catch (Throwable error) {
+      result = new Result.Failure<>(job.key, error, 1, Duration.ofNanos(System.nanoTime() - start));
+      if (error instanceof VirtualMachineError fatal && !job.isCompleted()) {
+        job.complete(result, true);
+        throw fatal;
+      }
+    } finally {
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
+    }
+    job.complete(result, true);
+  }
+
+  private @Nullable ScheduledFuture<?> scheduleTaskTimeout(Job job) {
+    Duration taskTimeout = config.taskTimeout();
+    if (taskTimeout == null) {
+      return null;
+    }
+    return schedule(
+        () -> {
+          Duration elapsed = Duration.ofNanos(System.nanoTime() - job.startNanos);
+          Result<Object, Object> timedOut =
+              new Result.Failure<>(
+                  job.key, new TaskTimeoutException(job.key, taskTimeout), 1, elapsed);
+          if (job.complete(timedOut, false)) {
+            interrupt(List.of(job));
+          }
+        },
+        taskTimeout.toNanos());
+  }
+
+  private @Nullable Job finishAndTakeNext(Job done) {
+    Thread self = Thread.currentThread();
+    lock.lock();
+    try {
+      done.state = Job.FINISHED;
+      done.thread = null;
+      running.remove(done);
+      if (done.keyedPool != null && keyed.get(done.key) == done) {
+        Job rerun = done.rerun;
+        done.rerun = null;
+        if (rerun != null && !rerun.isCompleted()) {
+          keyed.put(done.key, rerun);
+          enqueue(rerun);
+        } else {
+          keyed.remove(done.key);
+        }
+      }
+      // Any interrupt aimed at `done` has been delivered by now (interrupts happen under lock).
+      Thread.interrupted();
+      Job next = pollQueued();
+      if (next != null) {
+        markRunning(next, self);
+        return next;
+      }
+      workers.remove(self);
+      if (!accepting) {
+        exitedWhileClosing.add(self);
+      }
+      if (workers.isEmpty()) {
+        workersGone.signalAll();
+      }
+      return null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Cancels the given jobs: queued ones leave the queue, then every one not yet completed is
+   * completed as cancelled, then the running ones are interrupted.
+   *
+   * @return how many jobs this call completed as cancelled
+   */
+  private int cancelJobs(Collection<Job> targets, String reason) {
+    if (targets.isEmpty()) {
+      return 0;
+    }
+    List<Job> wasRunning = new ArrayList<>();
+    lock.lock();
+    try {
+      for (Job job : targets) {
+        if (job.state == Job.QUEUED) {
+          job.state = Job.FINISHED;
+          queued--;
+          if (job.keyedPool != null && keyed.get(job.key) == job) {
+            keyed.remove(job.key);
+          }
+        } else if (job.state == Job.PENDING) {
+          job.state = Job.FINISHED;
+        } else if (job.state == Job.RUNNING) {
+          wasRunning.add(job);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    int cancelled = 0;
+    for (Job job : targets) {
+      Duration elapsed =
+          Duration.ofNanos(System.nanoTime() - (job.startNanos != 0 ? job.startNanos : job.createdNanos));
+      int attempts = job.startNanos != 0 ? 1 : 0;
+      if (job.complete(new Result.Failure<>(job.key, new Cancelled(reason), attempts, elapsed), false)) {
+        cancelled++;
+      }
+    }
+    interrupt(wasRunning);
+    return cancelled;
+  }
+
+  private void interrupt(List<Job> jobs) {
+    lock.lock();
+    try {
+      for (Job job : jobs) {
+        Thread thread = job.thread;
+        if (job.state == Job.RUNNING && thread != null) {
+          thread.interrupt();
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private ScheduledFuture<?> schedule(Runnable action, long delayNanos) {
+    ScheduledThreadPoolExecutor executor;
+    lock.lock();
+    try {
+      executor = timer;
+      if (executor == null) {
+        Thread.Builder.OfPlatform threads =
+            Thread.ofPlatform().daemon().name("fanout-" + name + "-timer");
+        executor = new ScheduledThreadPoolExecutor(1, threads.factory());
+        executor.setRemoveOnCancelPolicy(true);
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        timer = executor;
+      }
+    } finally {
+      lock.unlock();
+    }
+    return executor.schedule(
+        () -> {
+          try {
+            action.run();
+          } catch (RuntimeException e) {
+            log.error("worker pool '{}': timer action failed", name, e);
+          }
+        },
+        delayNanos,
+        TimeUnit.NANOSECONDS);
+  }
+
+  private void recordOutcome(Job job, Result<Object, Object> result) {
+    boolean success = result instanceof Result.Success;
+    (success ? completed : failed).increment();
+    if (meters != null) {
+      long start = job.startNanos != 0 ? job.startNanos : job.createdNanos;
+      meters.recordTask(System.nanoTime() - start, success);
+    }
+  }
+
+  /** One run of one key. */
+  private final class Job {
+    static final int QUEUED = 0;
+    static final int RUNNING = 1;
+    static final int FINISHED = 2;
+    /** A re-run waiting for the current run of its key to end; not in the queue yet. */
+    static final int PENDING = 3;
+
+    private static final VarHandle COMPLETED;
+
+    static {
+      try {
+        COMPLETED =
+            MethodHandles.lookup().findVarHandle(Job.class, "completedFlag", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    final Object key;
+    final @Nullable FanOut fanOut;
+    final @Nullable WorkerPool keyedPool;
+    final @Nullable CompletableFuture<Result<Object, Object>> future;
+    final @Nullable TaskHandle<Object, Object> handle;
+    final long createdNanos = System.nanoTime();
+    volatile Task<Object, Object> task; // replaced by coalescing while queued (under lock)
+    volatile long startNanos;
+    int state = QUEUED; // guarded by lock
+    @Nullable Thread thread; // guarded by lock; set while RUNNING
+    @Nullable Job rerun; // guarded by lock
+    @SuppressWarnings("unused") // accessed through COMPLETED
+    private volatile int completedFlag;
+
+    Job(
+        Object key,
+        Task<Object, Object> task,
+        @Nullable FanOut fanOut,
+        @Nullable WorkerPool keyedPool) {
+      this.key = key;
+      this.task = task;
+      this.fanOut = fanOut;
+      this.keyedPool = keyedPool;
+      if (keyedPool != null) {
+        this.future = new CompletableFuture<>();
+        this.handle = new TaskHandle<>(key, future, keyedPool);
+      } else {
+        this.future = null;
+        this.handle = null;
+      }
+    }
+
+    boolean isCompleted() {
+      return completedFlag != 0;
+    }
+
+    /**
+     * Completes this run with {@code result} unless it is completed already. Never call it while
+     * holding the pool's lock.
+     */
+    boolean complete(Result<Object, Object> result, boolean mayWait) {
+      if (!COMPLETED.compareAndSet(this, 0, 1)) {
+        return false;
+      }
+      recordOutcome(this, result);
+      if (future != null) {
+        future.complete(result);
+      }
+      if (fanOut != null) {
+        fanOut.onResult(result, mayWait);
+      }
+      return true;
+    }
+  }
+
+  /** One {@link #fanOut} call: its jobs, channel and deadline. */
+  private final class FanOut {
+    final ResultChannel<Object, Object> channel;
+    final FanOutOptions options;
+    final int total;
+    final Job[] jobs;
+    final long startNanos = System.nanoTime();
+    final AtomicInteger done = new AtomicInteger();
+    final AtomicInteger failures = new AtomicInteger();
+    volatile @Nullable ScheduledFuture<?> deadlineTimer;
+
+    FanOut(ResultChannel<Object, Object> channel, FanOutOptions options, int total) {
+      this.channel = channel;
+      this.options = options;
+      this.total = total;
+      this.jobs = new Job[total];
+    }
+
+    boolean isFinished() {
+      return done.get() >= total;
+    }
+
+    void onResult(Result<Object, Object> result, boolean mayWait) {
+      channel.deliver(result, mayWait);
+      boolean isFailure = result instanceof Result.Failure;
+      int failedSoFar = isFailure ? failures.incrementAndGet() : failures.get();
+      int doneSoFar = done.incrementAndGet();
+      try {
+        options
+            .progress()
+            .onProgress(Progress.of(doneSoFar, total, failedSoFar, System.nanoTime() - startNanos));
+      } catch (RuntimeException e) {
+        log.warn("worker pool '{}': progress listener failed", name, e);
+      }
+      if (isFailure && options.failureMode() == FailureMode.FAIL_FAST && !result.isCancelled()) {
+        cancelAll("cancelled because key " + result.key() + " failed (fail-fast)");
+      }
+      if (doneSoFar == total) {
+        ScheduledFuture<?> deadline = deadlineTimer;
+        if (deadline != null) {
+          deadline.cancel(false);
+        }
+        lock.lock();
+        try {
+          fanOuts.remove(this);
+        } finally {
+          lock.unlock();
+        }
+      }
+    }
+
+    void cancelAll(String reason) {
+      if (isFinished()) {
+        return;
+      }
+      List<Job> unfinished = new ArrayList<>();
+      for (Job job : jobs) {
+        if (!job.isCompleted()) {
+          unfinished.add(job);
+        }
+      }
+      cancelJobs(unfinished, reason);
+    }
+  }
+
+  /** Feeds {@link PoolMeters}. */
+  private final class Meters implements PoolMeters.Source {
+    @Override
+    public int activeCount() {
+      return status().active();
+    }
+
+    @Override
+    public int queuedCount() {
+      return status().queued();
+    }
+
+    @Override
+    public long completedCount() {
+      return completed.sum();
+    }
+
+    @Override
+    public long failedCount() {
+      return failed.sum();
+    }
+
+    @Override
+    public long retriedCount() {
+      return retried.sum();
+    }
+  }
+
+  /** Builds a {@link WorkerPool}. */
+  public static final class Builder {
+    private final ParallelConfig config;
+    private @Nullable String name;
+    private @Nullable MeterRegistry registry;
+    private @Nullable ThreadFactory threadFactory;
+
+    private Builder(ParallelConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** The pool's name for threads, logs and meters; by default {@code pool-<n>}. */
+    public Builder name(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** Registers the pool's meters (see the class documentation) in {@code registry}. */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * The factory for worker threads; by default virtual threads named
+     * {@code fanout-<name>-<n>}. A platform-thread factory suits CPU-bound tasks.
+     */
+    public Builder threadFactory(ThreadFactory threadFactory) {
+      this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+      return this;
+    }
+
+    /** Builds the pool. It holds no thread until work arrives. */
+    public WorkerPool build() {
+      return new WorkerPool(this);
+    }
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * fanout core: typed fan-out / fan-in of I/O-bound work.
+ *
+ * <p>Only API packages are exported; {@code dev.fanout.internal} holds the implementation.
+ */
+module dev.fanout.core {
+  requires transitive org.slf4j;
+  requires transitive micrometer.core;
+  requires static org.jspecify;
+
+  exports dev.fanout;
+}
