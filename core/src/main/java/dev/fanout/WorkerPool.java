@@ -20,6 +20,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -830,6 +831,7 @@ public final class WorkerPool implements AutoCloseable {
     final long startNanos = System.nanoTime();
     final AtomicInteger done = new AtomicInteger();
     final AtomicInteger failures = new AtomicInteger();
+    final AtomicBoolean listenerFailed = new AtomicBoolean();
     volatile @Nullable ScheduledFuture<?> deadlineTimer;
 
     FanOut(ResultChannel<Object, Object> channel, FanOutOptions options, int total) {
@@ -853,7 +855,11 @@ public final class WorkerPool implements AutoCloseable {
             .progress()
             .onProgress(Progress.of(doneSoFar, total, failedSoFar, System.nanoTime() - startNanos));
       } catch (RuntimeException e) {
-        log.warn("worker pool '{}': progress listener failed", name, e);
+        if (listenerFailed.compareAndSet(false, true)) {
+          log.warn("worker pool '{}': progress listener failed (later failures at DEBUG)", name, e);
+        } else {
+          log.debug("worker pool '{}': progress listener failed", name, e);
+        }
       }
       if (isFailure && options.failureMode() == FailureMode.FAIL_FAST && !result.isCancelled()) {
         cancelAll("cancelled because key " + result.key() + " failed (fail-fast)");

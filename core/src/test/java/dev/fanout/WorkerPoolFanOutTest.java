@@ -1,0 +1,312 @@
+package dev.fanout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class WorkerPoolFanOutTest {
+  private final CountingThreadFactory threads = new CountingThreadFactory();
+  private WorkerPool pool =
+      WorkerPool.builder(ParallelConfig.builder().maxWorkers(4).build())
+          .name("test")
+          .threadFactory(threads)
+          .build();
+
+  @AfterEach
+  void closePool() {
+    pool.close();
+    assertThat(threads.aliveThreads()).isEmpty();
+  }
+
+  private static List<Integer> keys(int n) {
+    return IntStream.range(0, n).boxed().toList();
+  }
+
+  @Test
+  void everyKeyGetsExactlyOneResultInCompletionOrder() throws Exception {
+    FanOutReport<Integer, Integer> report =
+        pool.fanOutAndWait(
+            keys(50),
+            key -> {
+              if (key % 10 == 3) {
+                throw new IllegalStateException("bad " + key);
+              }
+              return key * 2;
+            });
+
+    assertThat(report.total()).isEqualTo(50);
+    assertThat(report.succeeded()).isEqualTo(45);
+    assertThat(report.failed()).isEqualTo(5);
+    assertThat(report.values()).containsEntry(7, 14).doesNotContainKey(13);
+    assertThat(report.errors().get(13)).isInstanceOf(IllegalStateException.class).hasMessage("bad 13");
+    assertThat(report.failures().get(13).attempts()).isEqualTo(1);
+    assertThat(report.summary()).matches("45 succeeded, 5 failed of 50 in \\d+\\.\\d s");
+  }
+
+  @Test
+  void neverRunsMoreThanMaxWorkersAtOnce() throws Exception {
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger peak = new AtomicInteger();
+    pool.fanOutAndWait(
+        keys(200),
+        key -> {
+          peak.accumulateAndGet(running.incrementAndGet(), Math::max);
+          Thread.sleep(1);
+          running.decrementAndGet();
+          return key;
+        });
+    assertThat(peak.get()).isEqualTo(4);
+    assertThat(threads.peak()).isLessThanOrEqualTo(4);
+  }
+
+  @Test
+  void channelIterationEndsByItselfAfterTheExpectedResults() {
+    List<Result<Integer, String>> seen = new ArrayList<>();
+    try (ResultChannel<Integer, String> channel = pool.fanOut(keys(20), String::valueOf)) {
+      for (Result<Integer, String> result : channel) {
+        seen.add(result);
+      }
+      assertThat(channel.isDone()).isTrue();
+    }
+    assertThat(seen).hasSize(20).allMatch(Result::isSuccess);
+    assertThat(seen.stream().map(Result::key)).containsExactlyInAnyOrderElementsOf(keys(20));
+  }
+
+  @Test
+  void emptyFanOutEndsAtOnce() throws Exception {
+    FanOutReport<Integer, Integer> report = pool.fanOutAndWait(List.of(), key -> key);
+    assertThat(report.total()).isZero();
+    assertThat(report.summary()).startsWith("0 succeeded, 0 failed of 0 in ");
+  }
+
+  @Test
+  void slowConsumerHoldsWorkersBackThroughABoundedChannel() throws Exception {
+    AtomicInteger started = new AtomicInteger();
+    ResultChannel<Integer, Integer> channel =
+        pool.fanOut(
+            keys(100),
+            key -> {
+              started.incrementAndGet();
+              return key;
+            },
+            FanOutOptions.of(pool.config()).withResultCapacity(2));
+    // 2 buffered + 4 workers blocked holding a finished result each.
+    await().untilAsserted(() -> assertThat(pool.status().active()).isEqualTo(4));
+    assertThat(started.get()).isEqualTo(6);
+    assertThat(channel.awaitReport().succeeded()).isEqualTo(100);
+  }
+
+  @Test
+  void failFastCancelsTheRest() throws Exception {
+    CountDownLatch neverOpened = new CountDownLatch(1);
+    FanOutReport<Integer, Integer> report =
+        pool.fanOutAndWait(
+            keys(100),
+            key -> {
+              if (key == 2) {
+                throw new IllegalArgumentException("boom");
+              }
+              neverOpened.await(); // the running ones block until interrupted
+              return key;
+            },
+            FanOutOptions.of(pool.config()).withFailureMode(FailureMode.FAIL_FAST));
+
+    assertThat(report.succeeded()).isZero();
+    assertThat(report.failed()).isEqualTo(100);
+    assertThat(report.errors().get(2)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(report.cancelled()).isEqualTo(99);
+    assertThat(report.errors().get(50))
+        .isInstanceOf(CancellationException.class)
+        .hasMessageContaining("key 2 failed (fail-fast)");
+    assertThat(report.failures().get(99).attempts()).isZero(); // never started
+    await().untilAsserted(() -> assertThat(pool.status().active()).isZero());
+  }
+
+  @Test
+  void collectAllKeepsGoingAfterFailures() throws Exception {
+    FanOutReport<Integer, Integer> report =
+        pool.fanOutAndWait(
+            keys(30),
+            key -> {
+              if (key < 10) {
+                throw new IllegalStateException("down");
+              }
+              return key;
+            });
+    assertThat(report.succeeded()).isEqualTo(20);
+    assertThat(report.failed()).isEqualTo(10);
+    assertThat(report.cancelled()).isZero();
+  }
+
+  @Test
+  void deadlineReportsUnfinishedKeysAsCancelled() throws Exception {
+    Set<Integer> interrupted = ConcurrentHashMap.newKeySet();
+    FanOutReport<Integer, Integer> report =
+        pool.fanOutAndWait(
+            keys(10),
+            key -> {
+              if (key < 3) {
+                return key;
+              }
+              try {
+                new CountDownLatch(1).await();
+              } catch (InterruptedException e) {
+                interrupted.add(key);
+                throw e;
+              }
+              return key;
+            },
+            FanOutOptions.of(pool.config()).withDeadline(Duration.ofMillis(200)));
+
+    assertThat(report.succeeded()).isEqualTo(3);
+    assertThat(report.cancelled()).isEqualTo(7);
+    assertThat(report.errors().get(9)).hasMessageContaining("deadline of PT0.2S passed");
+    assertThat(report.missing()).isZero();
+    await().untilAsserted(() -> assertThat(interrupted).hasSize(4)); // the 4 that were running
+  }
+
+  @Test
+  void taskTimeoutInterruptsAndReportsTimeout() throws Exception {
+    pool.close();
+    pool =
+        WorkerPool.builder(
+                ParallelConfig.builder().maxWorkers(2).taskTimeout(Duration.ofMillis(100)).build())
+            .threadFactory(threads)
+            .build();
+    AtomicInteger interrupted = new AtomicInteger();
+    FanOutReport<String, String> report =
+        pool.fanOutAndWait(
+            List.of("fast", "slow"),
+            key -> {
+              if (key.equals("slow")) {
+                try {
+                  TimeUnit.MINUTES.sleep(1);
+                } catch (InterruptedException e) {
+                  interrupted.incrementAndGet();
+                  throw e;
+                }
+              }
+              return key;
+            });
+    assertThat(report.values()).containsOnlyKeys("fast");
+    assertThat(report.errors().get("slow"))
+        .isInstanceOf(TaskTimeoutException.class)
+        .hasMessage("task for key slow timed out after PT0.1S");
+    await().untilAsserted(() -> assertThat(interrupted.get()).isEqualTo(1));
+  }
+
+  @Test
+  void closingTheChannelCancelsTheRest() {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger ran = new AtomicInteger();
+    ResultChannel<Integer, Integer> channel =
+        pool.fanOut(
+            keys(1000),
+            key -> {
+              ran.incrementAndGet();
+              release.await();
+              return key;
+            });
+    await().untilAsserted(() -> assertThat(pool.status().active()).isEqualTo(4));
+    channel.close();
+    await().untilAsserted(() -> assertThat(pool.status()).extracting(PoolStatus::active, PoolStatus::queued).containsExactly(0, 0));
+    assertThat(ran.get()).isEqualTo(4);
+    assertThat(pool.status().failed()).isEqualTo(1000);
+    assertThat(channel.iterator().hasNext()).isFalse();
+  }
+
+  @Test
+  void cancelKeyReachesFanOutKeys() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    ResultChannel<Integer, Integer> channel =
+        pool.fanOut(
+            keys(10),
+            key -> {
+              release.await();
+              return key;
+            });
+    await().untilAsserted(() -> assertThat(pool.status().active()).isEqualTo(4));
+    assertThat(pool.cancel(0)).isTrue(); // running
+    assertThat(pool.cancel(9)).isTrue(); // queued
+    assertThat(pool.cancel(42)).isFalse(); // unknown
+    release.countDown();
+    FanOutReport<Integer, Integer> report = channel.awaitReport();
+    assertThat(report.errors()).containsOnlyKeys(0, 9);
+    assertThat(report.succeeded()).isEqualTo(8);
+  }
+
+  @Test
+  void progressListenerSeesEveryResult() throws Exception {
+    List<Progress> seen = new ArrayList<>();
+    java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+    pool.fanOutAndWait(
+        keys(25),
+        key -> {
+          if (key == 5) {
+            throw new IllegalStateException();
+          }
+          return key;
+        },
+        progress -> {
+          lock.lock();
+          try {
+            seen.add(progress);
+          } finally {
+            lock.unlock();
+          }
+        });
+    assertThat(seen).hasSize(25);
+    assertThat(seen.stream().mapToInt(Progress::done).max()).hasValue(25);
+    Progress last = seen.stream().filter(Progress::isComplete).findFirst().orElseThrow();
+    assertThat(last.total()).isEqualTo(25);
+    assertThat(last.eta()).isEqualTo(Duration.ZERO);
+    assertThat(seen.stream().mapToInt(Progress::failed).max()).hasValue(1);
+  }
+
+  @Test
+  void rejectsBadInputWithoutAcceptingAnything() {
+    assertThatThrownBy(() -> pool.fanOut(null, key -> key))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("keys");
+    assertThatThrownBy(() -> pool.fanOut(keys(3), null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("task");
+    assertThatThrownBy(() -> pool.fanOut(Arrays.asList(1, null, 3), key -> key))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("keys must not contain null (index 1)");
+    assertThatThrownBy(() -> pool.fanOut(List.of(1, 2, 1), key -> key))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("keys must be distinct, but 1 appears twice (index 2)");
+    assertThatThrownBy(() -> FanOutOptions.of(pool.config()).withResultCapacity(-1))
+        .hasMessage("resultCapacity must not be negative (0 for the default), was -1");
+    assertThatThrownBy(() -> FanOutOptions.of(pool.config()).withDeadline(Duration.ofSeconds(-1)))
+        .hasMessage("deadline must be positive (or null for none), was PT-1S");
+    assertThat(pool.status()).isEqualTo(new PoolStatus(0, 0, 0, 0, 0));
+  }
+
+  @Test
+  void listenerFailureDoesNotLoseResults() throws Exception {
+    FanOutReport<Integer, Integer> report =
+        pool.fanOutAndWait(
+            keys(10),
+            key -> key,
+            progress -> {
+              throw new IllegalStateException("listener bug");
+            });
+    assertThat(report.succeeded()).isEqualTo(10);
+  }
+}
