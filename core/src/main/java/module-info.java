@@ -9,4 +9,5 @@ module dev.fanout.core {
   requires static org.jspecify;
 
   exports dev.fanout;
+  exports dev.fanout.lease;
 }
