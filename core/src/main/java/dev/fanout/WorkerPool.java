@@ -1,6 +1,7 @@
 package dev.fanout;
 
 import dev.fanout.internal.Cancelled;
+import dev.fanout.internal.NoProgress;
 import dev.fanout.internal.PoolMeters;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.invoke.MethodHandles;
@@ -16,6 +17,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -174,16 +177,31 @@ public final class WorkerPool implements AutoCloseable {
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(options, "options");
     List<K> distinct = distinctKeys(keys);
-    int n = distinct.size();
-    ResultChannel<K, V> channel = ResultChannel.create(n, options.capacityFor(n));
+    ResultChannel<K, V> channel =
+        ResultChannel.create(distinct.size(), options.capacityFor(distinct.size()));
     @SuppressWarnings("unchecked")
     ResultChannel<Object, Object> untyped = (ResultChannel<Object, Object>) channel;
+    FanOut fanOut = start(distinct, task, options, untyped);
+    channel.onClose(() -> fanOut.cancelAll("result channel closed"));
+    return channel;
+  }
+
+  /**
+   * Enqueues one job per key, starts workers and the deadline. Results go to {@code channel}, or
+   * without one are collected for {@link #fanOutAndWait}.
+   */
+  private <K> FanOut start(
+      List<K> keys,
+      Task<?, ?> task,
+      FanOutOptions options,
+      @Nullable ResultChannel<Object, Object> channel) {
     @SuppressWarnings("unchecked")
     Task<Object, Object> untypedTask = (Task<Object, Object>) task;
-    FanOut fanOut = new FanOut(untyped, options, n);
+    int n = keys.size();
+    FanOut fanOut = new FanOut(channel, options, n);
     Job[] jobs = fanOut.jobs;
     for (int i = 0; i < n; i++) {
-      jobs[i] = new Job(distinct.get(i), untypedTask, fanOut, null);
+      jobs[i] = new Job(keys.get(i), untypedTask, fanOut, null);
     }
     List<Thread> started;
     lock.lock();
@@ -199,18 +217,18 @@ public final class WorkerPool implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    channel.onClose(() -> fanOut.cancelAll("result channel closed"));
     Duration deadline = options.deadline();
     if (deadline != null && n > 0) {
-      fanOut.deadlineTimer =
+      ScheduledFuture<?> timer =
           schedule(
               () -> fanOut.cancelAll("deadline of " + deadline + " passed"), deadline.toNanos());
-      if (fanOut.isFinished()) {
-        fanOut.deadlineTimer.cancel(false);
+      fanOut.deadlineTimer = timer;
+      if (timer != null && fanOut.isFinished()) {
+        timer.cancel(false);
       }
     }
     startAll(started);
-    return channel;
+    return fanOut;
   }
 
   /**
@@ -236,13 +254,21 @@ public final class WorkerPool implements AutoCloseable {
   public <K, V> FanOutReport<K, V> fanOutAndWait(
       Collection<? extends K> keys, Task<? super K, ? extends V> task, FanOutOptions options)
       throws InterruptedException {
-    ResultChannel<K, V> channel = fanOut(keys, task, options);
+    Objects.requireNonNull(keys, "keys");
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(options, "options");
+    List<K> distinct = distinctKeys(keys);
+    FanOut fanOut = start(distinct, task, options, null);
     try {
-      return channel.awaitReport();
+      fanOut.allDone.await();
     } catch (InterruptedException e) {
-      channel.close();
+      fanOut.cancelAll("interrupted while waiting for the fan-out");
       throw e;
     }
+    @SuppressWarnings("unchecked")
+    List<Result<K, V>> results = (List<Result<K, V>>) (List<?>) new ArrayList<>(fanOut.collected);
+    return FanOutReport.of(
+        results, distinct.size(), Duration.ofNanos(fanOut.endNanos - fanOut.startNanos));
   }
 
   private static <K> List<K> distinctKeys(Collection<? extends K> keys) {
@@ -337,6 +363,11 @@ public final class WorkerPool implements AutoCloseable {
    * @return whether anything was cancelled
    */
   public boolean cancel(Object key) {
+    return cancel(key, true);
+  }
+
+  /** Cancels a key's keyed submissions and, if {@code fanOutsToo}, its fan-out runs. */
+  boolean cancel(Object key, boolean fanOutsToo) {
     Objects.requireNonNull(key, "key");
     List<Job> targets = new ArrayList<>();
     lock.lock();
@@ -349,7 +380,7 @@ public final class WorkerPool implements AutoCloseable {
           current.rerun = null;
         }
       }
-      for (FanOut fanOut : fanOuts) {
+      for (FanOut fanOut : fanOutsToo ? fanOuts : Set.<FanOut>of()) {
         for (Job job : fanOut.jobs) {
           if (job.key.equals(key)) {
             targets.add(job);
@@ -569,9 +600,16 @@ public final class WorkerPool implements AutoCloseable {
 
   private void workerLoop(Job first) {
     Job job = first;
-    while (job != null) {
-      runJob(job);
-      job = finishAndTakeNext(job);
+    try {
+      while (job != null) {
+        runJob(job);
+        job = finishAndTakeNext(job, true);
+      }
+    } catch (Error fatal) { // a VirtualMachineError rethrown by runJob, after reporting the task
+      if (job != null) {
+        finishAndTakeNext(job, false);
+      }
+      throw fatal;
     }
   }
 
@@ -588,9 +626,9 @@ public final class WorkerPool implements AutoCloseable {
       result = new Result.Success<>(job.key, value, 1, Duration.ofNanos(System.nanoTime() - start));
     } catch (Throwable error) {
       result = new Result.Failure<>(job.key, error, 1, Duration.ofNanos(System.nanoTime() - start));
-      if (error instanceof VirtualMachineError fatal && !job.isCompleted()) {
-        job.complete(result, true);
-        throw fatal;
+      if (error instanceof VirtualMachineError fatal && !(error instanceof StackOverflowError)) {
+        job.complete(result, false);
+        throw fatal; // the JVM is in trouble: this worker ends, a fresh one takes over the queue
       }
     } finally {
       if (timeout != null) {
@@ -618,8 +656,14 @@ public final class WorkerPool implements AutoCloseable {
         taskTimeout.toNanos());
   }
 
-  private @Nullable Job finishAndTakeNext(Job done) {
+  /**
+   * Ends {@code done} and, with {@code takeNext}, returns the next queued job for this worker;
+   * otherwise (or if the queue is empty) retires this worker, starting a replacement if this
+   * worker is dying with work still queued.
+   */
+  private @Nullable Job finishAndTakeNext(Job done, boolean takeNext) {
     Thread self = Thread.currentThread();
+    List<Thread> replacements = List.of();
     lock.lock();
     try {
       done.state = Job.FINISHED;
@@ -637,7 +681,7 @@ public final class WorkerPool implements AutoCloseable {
       }
       // Any interrupt aimed at `done` has been delivered by now (interrupts happen under lock).
       Thread.interrupted();
-      Job next = pollQueued();
+      Job next = takeNext ? pollQueued() : null;
       if (next != null) {
         markRunning(next, self);
         return next;
@@ -646,13 +690,17 @@ public final class WorkerPool implements AutoCloseable {
       if (!accepting) {
         exitedWhileClosing.add(self);
       }
+      if (!takeNext) {
+        replacements = spawnWorkers();
+      }
       if (workers.isEmpty()) {
         workersGone.signalAll();
       }
-      return null;
     } finally {
       lock.unlock();
     }
+    startAll(replacements);
+    return null;
   }
 
   /**
@@ -711,11 +759,15 @@ public final class WorkerPool implements AutoCloseable {
     }
   }
 
-  private ScheduledFuture<?> schedule(Runnable action, long delayNanos) {
+  /** Runs {@code action} after the delay on the pool's timer; {@code null} once the pool closed. */
+  private @Nullable ScheduledFuture<?> schedule(Runnable action, long delayNanos) {
     ScheduledThreadPoolExecutor executor;
     lock.lock();
     try {
       executor = timer;
+      if (closed) {
+        return null;
+      }
       if (executor == null) {
         Thread.Builder.OfPlatform threads =
             Thread.ofPlatform().daemon().name("fanout-" + name + "-timer");
@@ -822,23 +874,33 @@ public final class WorkerPool implements AutoCloseable {
     }
   }
 
-  /** One {@link #fanOut} call: its jobs, channel and deadline. */
+  /** One {@link #fanOut} call: its jobs, where results go, and its deadline. */
   private final class FanOut {
-    final ResultChannel<Object, Object> channel;
+    final @Nullable ResultChannel<Object, Object> channel;
+    /** Results in completion order when there is no channel ({@link #fanOutAndWait}). */
+    final ConcurrentLinkedQueue<Result<Object, Object>> collected = new ConcurrentLinkedQueue<>();
+    final CountDownLatch allDone = new CountDownLatch(1);
     final FanOutOptions options;
+    final boolean reportsProgress;
     final int total;
     final Job[] jobs;
     final long startNanos = System.nanoTime();
+    volatile long endNanos;
     final AtomicInteger done = new AtomicInteger();
     final AtomicInteger failures = new AtomicInteger();
     final AtomicBoolean listenerFailed = new AtomicBoolean();
     volatile @Nullable ScheduledFuture<?> deadlineTimer;
 
-    FanOut(ResultChannel<Object, Object> channel, FanOutOptions options, int total) {
+    FanOut(@Nullable ResultChannel<Object, Object> channel, FanOutOptions options, int total) {
       this.channel = channel;
       this.options = options;
+      this.reportsProgress = options.progress() != NoProgress.INSTANCE;
       this.total = total;
       this.jobs = new Job[total];
+      if (total == 0) {
+        endNanos = startNanos;
+        allDone.countDown();
+      }
     }
 
     boolean isFinished() {
@@ -846,25 +908,22 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     void onResult(Result<Object, Object> result, boolean mayWait) {
-      channel.deliver(result, mayWait);
+      if (channel != null) {
+        channel.deliver(result, mayWait);
+      } else {
+        collected.add(result);
+      }
       boolean isFailure = result instanceof Result.Failure;
       int failedSoFar = isFailure ? failures.incrementAndGet() : failures.get();
       int doneSoFar = done.incrementAndGet();
-      try {
-        options
-            .progress()
-            .onProgress(Progress.of(doneSoFar, total, failedSoFar, System.nanoTime() - startNanos));
-      } catch (RuntimeException e) {
-        if (listenerFailed.compareAndSet(false, true)) {
-          log.warn("worker pool '{}': progress listener failed (later failures at DEBUG)", name, e);
-        } else {
-          log.debug("worker pool '{}': progress listener failed", name, e);
-        }
+      if (reportsProgress) {
+        reportProgress(doneSoFar, failedSoFar);
       }
       if (isFailure && options.failureMode() == FailureMode.FAIL_FAST && !result.isCancelled()) {
         cancelAll("cancelled because key " + result.key() + " failed (fail-fast)");
       }
       if (doneSoFar == total) {
+        endNanos = System.nanoTime();
         ScheduledFuture<?> deadline = deadlineTimer;
         if (deadline != null) {
           deadline.cancel(false);
@@ -874,6 +933,21 @@ public final class WorkerPool implements AutoCloseable {
           fanOuts.remove(this);
         } finally {
           lock.unlock();
+        }
+        allDone.countDown();
+      }
+    }
+
+    private void reportProgress(int doneSoFar, int failedSoFar) {
+      try {
+        options
+            .progress()
+            .onProgress(Progress.of(doneSoFar, total, failedSoFar, System.nanoTime() - startNanos));
+      } catch (RuntimeException e) {
+        if (listenerFailed.compareAndSet(false, true)) {
+          log.warn("worker pool '{}': progress listener failed (later failures at DEBUG)", name, e);
+        } else {
+          log.debug("worker pool '{}': progress listener failed", name, e);
         }
       }
     }

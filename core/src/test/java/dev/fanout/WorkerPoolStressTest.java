@@ -26,7 +26,7 @@ class WorkerPoolStressTest {
     FanOutReport<Integer, Integer> report;
     try (WorkerPool pool =
         WorkerPool.builder(
-                ParallelConfig.builder().maxWorkers(64).taskTimeout(Duration.ofMillis(50)).build())
+                ParallelConfig.builder().maxWorkers(64).taskTimeout(Duration.ofMillis(500)).build())
             .name("stress")
             .threadFactory(threads)
             .build()) {
