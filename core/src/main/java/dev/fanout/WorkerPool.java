@@ -3,6 +3,10 @@ package dev.fanout;
 import dev.fanout.internal.Cancelled;
 import dev.fanout.internal.NoProgress;
 import dev.fanout.internal.PoolMeters;
+import dev.fanout.rate.RateGate;
+import dev.fanout.retry.Outcome;
+import dev.fanout.retry.RetryListener;
+import dev.fanout.retry.RetryPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -28,6 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +103,9 @@ public final class WorkerPool implements AutoCloseable {
   private final ParallelConfig config;
   private final ThreadFactory threadFactory;
   private final @Nullable PoolMeters meters;
+  private final RetryPolicy retryPolicy;
+  private final Function<Object, ? extends RateGate> gateForKey;
+  private final RetryListener retryCounter;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition workersGone = lock.newCondition();
@@ -126,6 +134,35 @@ public final class WorkerPool implements AutoCloseable {
             : Thread.ofVirtual().name("fanout-" + name + "-", 0).factory();
     this.meters =
         builder.registry == null ? null : new PoolMeters(builder.registry, name, new Meters());
+    this.retryPolicy =
+        builder.retryPolicy != null
+            ? builder.retryPolicy
+            : config.maxRetries() == 0
+                ? RetryPolicy.none()
+                : RetryPolicy.ofRetries(config.maxRetries()).toBuilder().name(name).build();
+    if (builder.gateForKey != null) {
+      this.gateForKey = builder.gateForKey;
+    } else {
+      RateGate gate =
+          builder.rateGate != null
+              ? builder.rateGate
+              : RateGate.spacing(config.rateSpacing());
+      this.gateForKey = key -> gate;
+    }
+    this.retryCounter =
+        event -> {
+          retried.increment();
+          if (log.isDebugEnabled()) {
+            log.debug(
+                "worker pool '{}': {}retry {}/{} after {}: {}",
+                name,
+                event.throttled() ? "throttled, " : "",
+                event.retry(),
+                event.maxRetries(),
+                event.delay(),
+                String.valueOf(event.error()));
+          }
+        };
   }
 
   /** A pool with the given config, virtual threads and no metrics. */
@@ -619,41 +656,97 @@ public final class WorkerPool implements AutoCloseable {
     }
     long start = System.nanoTime();
     job.startNanos = start;
-    ScheduledFuture<?> timeout = scheduleTaskTimeout(job);
-    Result<Object, Object> result;
-    try {
-      Object value = job.task.call(job.key);
-      result = new Result.Success<>(job.key, value, 1, Duration.ofNanos(System.nanoTime() - start));
-    } catch (Throwable error) {
-      result = new Result.Failure<>(job.key, error, 1, Duration.ofNanos(System.nanoTime() - start));
-      if (error instanceof VirtualMachineError fatal && !(error instanceof StackOverflowError)) {
-        job.complete(result, false);
-        throw fatal; // the JVM is in trouble: this worker ends, a fresh one takes over the queue
-      }
-    } finally {
-      if (timeout != null) {
-        timeout.cancel(false);
-      }
+    Outcome<Object> outcome = retryPolicy.execute(() -> attempt(job), retryCounter);
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+    Result<Object, Object> result =
+        switch (outcome) {
+          case Outcome.Success<Object> s ->
+              new Result.Success<>(job.key, s.value(), s.attempts(), elapsed);
+          case Outcome.Failure<Object> f ->
+              new Result.Failure<>(job.key, f.error(), f.attempts(), elapsed);
+        };
+    if (outcome instanceof Outcome.Failure<Object> f
+        && f.error() instanceof VirtualMachineError fatal
+        && !(fatal instanceof StackOverflowError)) {
+      job.complete(result, false);
+      throw fatal; // the JVM is in trouble: this worker ends, a fresh one takes over the queue
     }
     job.complete(result, true);
   }
 
-  private @Nullable ScheduledFuture<?> scheduleTaskTimeout(Job job) {
+  /** One attempt: pass the key's rate gate, then call the task under the per-task timeout. */
+  private @Nullable Object attempt(Job job) throws Exception {
+    gateForKey.apply(job.key).acquire();
     Duration taskTimeout = config.taskTimeout();
     if (taskTimeout == null) {
-      return null;
+      return job.task.call(job.key);
     }
-    return schedule(
-        () -> {
-          Duration elapsed = Duration.ofNanos(System.nanoTime() - job.startNanos);
-          Result<Object, Object> timedOut =
-              new Result.Failure<>(
-                  job.key, new TaskTimeoutException(job.key, taskTimeout), 1, elapsed);
-          if (job.complete(timedOut, false)) {
-            interrupt(List.of(job));
-          }
-        },
-        taskTimeout.toNanos());
+    AttemptTimer timer = new AttemptTimer(job);
+    ScheduledFuture<?> scheduled = schedule(timer, taskTimeout.toNanos());
+    Object value;
+    try {
+      value = job.task.call(job.key);
+    } catch (Exception e) {
+      if (timer.end()) {
+        TaskTimeoutException timeout = new TaskTimeoutException(job.key, taskTimeout);
+        timeout.addSuppressed(e);
+        throw timeout;
+      }
+      throw e;
+    } finally {
+      if (scheduled != null) {
+        scheduled.cancel(false);
+      }
+    }
+    if (timer.end()) {
+      throw new TaskTimeoutException(job.key, taskTimeout);
+    }
+    return value;
+  }
+
+  /**
+   * Interrupts one attempt of a job when its timeout passes. Both sides run under the pool lock,
+   * so the interrupt reaches exactly that attempt and never the next one.
+   */
+  private final class AttemptTimer implements Runnable {
+    private final Job job;
+    private boolean ended; // guarded by lock
+    private boolean fired; // guarded by lock
+
+    AttemptTimer(Job job) {
+      this.job = job;
+    }
+
+    @Override
+    public void run() {
+      lock.lock();
+      try {
+        Thread thread = job.thread;
+        if (!ended && job.state == Job.RUNNING && thread != null) {
+          fired = true;
+          thread.interrupt();
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /**
+     * Ends the attempt; returns whether the timeout fired. If it did, the interrupt it caused is
+     * cleared (unless the whole job was cancelled, whose interrupt must stand).
+     */
+    boolean end() {
+      lock.lock();
+      try {
+        ended = true;
+        if (fired && !job.isCompleted()) {
+          Thread.interrupted();
+        }
+        return fired;
+      } finally {
+        lock.unlock();
+      }
+    }
   }
 
   /**
@@ -1000,6 +1093,9 @@ public final class WorkerPool implements AutoCloseable {
     private @Nullable String name;
     private @Nullable MeterRegistry registry;
     private @Nullable ThreadFactory threadFactory;
+    private @Nullable RetryPolicy retryPolicy;
+    private @Nullable RateGate rateGate;
+    private @Nullable Function<Object, ? extends RateGate> gateForKey;
 
     private Builder(ParallelConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -1027,6 +1123,46 @@ public final class WorkerPool implements AutoCloseable {
      */
     public Builder threadFactory(ThreadFactory threadFactory) {
       this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+      return this;
+    }
+
+    /**
+     * The retry policy every task runs under; by default
+     * {@link RetryPolicy#ofRetries(int) RetryPolicy.ofRetries(config.maxRetries())} (1 s, 2 s,
+     * 4 s ... between attempts), or {@link RetryPolicy#none()} when {@code maxRetries} is 0.
+     */
+    public Builder retryPolicy(RetryPolicy retryPolicy) {
+      this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+      return this;
+    }
+
+    /**
+     * The gate every attempt of every task passes before it starts; by default
+     * {@link RateGate#spacing(Duration) RateGate.spacing(config.rateSpacing())}, or
+     * {@link RateGate#unlimited()} when the spacing is zero. Replaces {@link #rateGates}.
+     */
+    public Builder rateGate(RateGate rateGate) {
+      this.rateGate = Objects.requireNonNull(rateGate, "rateGate");
+      this.gateForKey = null;
+      return this;
+    }
+
+    /**
+     * A gate per key, such as one per AWS account and region from a
+     * {@link dev.fanout.rate.KeyedRateGates}: each attempt passes the gate of its task's key.
+     * Replaces {@link #rateGate}.
+     *
+     * {@snippet :
+     * KeyedRateGates<AccountRegion> gates =
+     *     KeyedRateGates.create(key -> RateGate.perSecond(10, 1));
+     * WorkerPool pool = WorkerPool.builder(config)
+     *     .rateGates(key -> gates.gate((AccountRegion) key))
+     *     .build();
+     * }
+     */
+    public Builder rateGates(Function<Object, ? extends RateGate> gateForKey) {
+      this.gateForKey = Objects.requireNonNull(gateForKey, "gateForKey");
+      this.rateGate = null;
       return this;
     }
 

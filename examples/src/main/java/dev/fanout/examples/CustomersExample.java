@@ -50,7 +50,11 @@ public final class CustomersExample {
     System.out.println("sequential: " + sequentialReport.summary());
 
     ParallelConfig config =
-        ParallelConfig.defaults().toBuilder().maxWorkers(customers).rateSpacing(Duration.ZERO).build();
+        ParallelConfig.defaults().toBuilder()
+            .maxWorkers(customers)
+            .rateSpacing(Duration.ZERO)
+            .maxRetries(0) // an access-denied customer does not get better by asking again
+            .build();
     FanOutReport<String, List<String>> parallelReport;
     try (WorkerPool pool = WorkerPool.builder(config).name("customers").build()) {
       parallelReport =
