@@ -278,6 +278,58 @@ class ChunkProcessorTest {
   }
 
   @Test
+  void twoProcessorsOnOverlappingInputsInsertEachIdOnce() throws Exception {
+    InMemoryIdempotentSink<Event, String> sink = new InMemoryIdempotentSink<>(Event::id);
+    List<Integer> first = java.util.stream.IntStream.range(0, 6_000).boxed().toList();
+    List<Integer> second = java.util.stream.IntStream.range(3_000, 9_000).boxed().toList();
+    List<ChunkReport<String>> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Thread> runs = new ArrayList<>();
+    for (List<Integer> ids : List.of(first, second)) {
+      runs.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      reports.add(
+                          ChunkProcessor.builder(Event::id, sink)
+                              .partitions(4)
+                              .build()
+                              .process(chunks(ids, 250)));
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }));
+    }
+    for (Thread run : runs) {
+      run.join();
+    }
+    assertThat(reports).hasSize(2);
+    assertThat(sink.size()).isEqualTo(9_000);
+    assertThat(reports.get(0).inserted() + reports.get(1).inserted()).isEqualTo(9_000);
+    assertThat(reports.get(0).duplicatesAtSink() + reports.get(1).duplicatesAtSink()).isEqualTo(3_000);
+  }
+
+  @Test
+  void publishesMeters() throws Exception {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    InMemoryIdempotentSink<Event, String> sink = new InMemoryIdempotentSink<>(Event::id);
+    sink.write(List.of(new Event("evt-0", "g0", -1)));
+    ChunkProcessor.builder(Event::id, sink)
+        .partitions(2)
+        .name("ingest")
+        .meterRegistry(registry)
+        .build()
+        .process(chunks(List.of(0, 1, 2, 3), 2));
+    assertThat(registry.get("fanout.chunk.events").tags("name", "ingest", "outcome", "inserted").counter().count())
+        .isEqualTo(3.0);
+    assertThat(registry.get("fanout.chunk.events").tags("outcome", "duplicate_at_sink").counter().count())
+        .isEqualTo(1.0);
+    assertThat(registry.get("fanout.chunk.batch.duration").tags("outcome", "success").timer().count())
+        .isPositive();
+  }
+
+  @Test
   void lanesEndWhenTheRunEnds() throws Exception {
     Set<Thread> lanes = ConcurrentHashMap.newKeySet();
     InMemoryIdempotentSink<Event, String> sink = new InMemoryIdempotentSink<>(Event::id);
