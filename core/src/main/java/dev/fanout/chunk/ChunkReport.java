@@ -92,7 +92,7 @@ public record ChunkReport<K>(
     return String.format(
         Locale.ROOT,
         "%d received in %d chunks: %d inserted, %d duplicates (%d in input, %d pre-fetched, %d at"
-            + " sink), %d failed; %d partitions, skew %.2f; %.1f s",
+            + " sink), %d failed; %d partition%s, skew %.2f; %.1f s",
         received,
         chunks,
         inserted,
@@ -102,6 +102,7 @@ public record ChunkReport<K>(
         duplicatesAtSink,
         failed,
         partitions.size(),
+        partitions.size() == 1 ? "" : "s",
         skew(),
         elapsed.toNanos() / 1e9);
   }

@@ -24,6 +24,7 @@ public final class Examples {
 
   static {
     EXAMPLES.put("customers", CustomersExample::main);
+    EXAMPLES.put("chunk-ingest", ChunkIngestExample::main);
   }
 
   private Examples() {}
