@@ -69,14 +69,25 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>What runs inside what</h2>
  *
- * A fan-out's deadline ({@link ParallelConfig#timeout()}) bounds everything. A queued task waits
- * for a free worker; it then runs under its per-task timeout ({@link
- * ParallelConfig#taskTimeout()}), which interrupts it. Cancellation — {@link #cancel(Object)},
- * fail-fast ({@link FailureMode#FAIL_FAST}), the deadline, a closed result channel, or a
- * shutdown out of patience — reports the key at once as a {@link Result.Failure} with a
+ * <pre>
+ * fan-out deadline                      ParallelConfig.timeout: cancels what is unfinished
+ *  └ queue: wait for a free worker       at most maxWorkers run
+ *     └ retry policy                     Builder.retryPolicy, default from maxRetries
+ *        └ rate gate (each attempt)      Builder.rateGate / rateGates(key -> gate),
+ *                                        default RateGate.spacing(rateSpacing)
+ *           └ attempt timeout            ParallelConfig.taskTimeout: interrupts the attempt,
+ *              └ task                    which fails with TaskTimeoutException (retryable)
+ * </pre>
+ *
+ * A worker holds its slot while it waits for the gate or sleeps between attempts, as the
+ * original CLI's workers did, so {@code maxWorkers} bounds concurrent calls and the gate bounds
+ * their rate, retries included. Cancellation — {@link #cancel(Object)}, fail-fast
+ * ({@link FailureMode#FAIL_FAST}), the deadline, a closed result channel, or a shutdown out of
+ * patience — reports the key at once as a {@link Result.Failure} with a
  * {@link java.util.concurrent.CancellationException}, drops it if queued and interrupts it if
- * running. A worker stays occupied until its task actually returns, so {@code maxWorkers} is a
- * true bound on running tasks.
+ * running (a retry wait ends there). A worker stays occupied until its task actually returns, so
+ * {@code maxWorkers} is a true bound on running tasks. {@link Result#attempts()} counts the
+ * attempts the retry policy made.
  *
  * <h2>Threads and memory</h2>
  *
