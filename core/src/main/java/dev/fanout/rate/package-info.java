@@ -1,0 +1,11 @@
+/**
+ * Rate gates: exact, fair, lock-free limits on how often work starts.
+ * {@link dev.fanout.rate.RateGate} (spacing, token bucket, unlimited),
+ * {@link dev.fanout.rate.AdaptiveRateGate} (follows the server's throttling) and
+ * {@link dev.fanout.rate.KeyedRateGates} (one gate per key, e.g. per AWS account and region,
+ * evicted when idle).
+ */
+@NullMarked
+package dev.fanout.rate;
+
+import org.jspecify.annotations.NullMarked;

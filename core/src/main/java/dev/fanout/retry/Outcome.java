@@ -1,0 +1,89 @@
+package dev.fanout.retry;
+
+import java.time.Duration;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What {@link RetryPolicy#execute(java.util.concurrent.Callable)} made of a call: the value, or
+ * the error the call ended with, and in both cases how many attempts it took. Sealed, so an
+ * exhaustive {@code switch} needs no default:
+ *
+ * {@snippet :
+ * switch (policy.execute(() -> client.listClusters(account))) {
+ *   case Outcome.Success<List<String>>(var clusters, var attempts, var throttles, var elapsed) ->
+ *       log.info("{} clusters after {} attempt(s)", clusters.size(), attempts);
+ *   case Outcome.Failure<List<String>> f ->
+ *       log.warn("gave up ({}) after {} attempt(s): {}", f.reason(), f.attempts(), f.error().toString());
+ * }
+ * }
+ *
+ * @param <T> the value type
+ */
+public sealed interface Outcome<T extends @Nullable Object> {
+
+  /** How many times the task was called, throttled attempts included; at least 1. */
+  int attempts();
+
+  /** How many of the {@link #attempts()} were throttled. */
+  int throttles();
+
+  /** Time from the first attempt's start to the end, waits included. */
+  Duration elapsed();
+
+  /**
+   * The task returned {@code value}. This includes a value that asked for a retry (see
+   * {@link RetryPolicy.Builder#retryOnResult}) when no retry was left: the last value stands.
+   *
+   * @param value what the task returned
+   * @param attempts calls made, at least 1
+   * @param throttles how many of them were throttled
+   * @param elapsed time from the first start to the end
+   */
+  record Success<T extends @Nullable Object>(T value, int attempts, int throttles, Duration elapsed)
+      implements Outcome<T> {
+    public Success {
+      Objects.requireNonNull(elapsed, "elapsed must not be null");
+    }
+  }
+
+  /**
+   * The call ended with {@code error}: the task's last exception itself (not wrapped), a
+   * {@link RetryBudgetExhaustedException}, or an {@link InterruptedException}; {@code reason}
+   * says which.
+   *
+   * @param error what the call ended with
+   * @param reason why no further attempt was made
+   * @param attempts calls made, at least 1
+   * @param throttles how many of them were throttled
+   * @param elapsed time from the first start to the end
+   */
+  record Failure<T extends @Nullable Object>(
+      Throwable error, Reason reason, int attempts, int throttles, Duration elapsed)
+      implements Outcome<T> {
+    public Failure {
+      Objects.requireNonNull(error, "error must not be null");
+      Objects.requireNonNull(reason, "reason must not be null");
+      Objects.requireNonNull(elapsed, "elapsed must not be null");
+    }
+  }
+
+  /** Why a {@link Failure} stopped. */
+  enum Reason {
+    /** The error is not retryable (see {@link RetryPolicy.Builder#retryOn}). */
+    NOT_RETRYABLE,
+    /** All {@link RetryPolicy#maxAttempts()} were used; the error is the last attempt's. */
+    ATTEMPTS_EXHAUSTED,
+    /** The throttling cap {@link RetryPolicy#maxThrottles()} was reached. */
+    THROTTLES_EXHAUSTED,
+    /** Waiting for another attempt would pass {@link RetryPolicy#maxElapsedTime()}. */
+    ELAPSED_TIME_EXCEEDED,
+    /** The shared {@link RetryBudget} is spent; the error is a {@link RetryBudgetExhaustedException}. */
+    BUDGET_EXHAUSTED,
+    /**
+     * The thread was interrupted: during a backoff (the error is an {@link InterruptedException}
+     * with the last task error suppressed) or inside the task (the task's own error).
+     */
+    INTERRUPTED
+  }
+}
