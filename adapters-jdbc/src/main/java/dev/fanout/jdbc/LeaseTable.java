@@ -1,5 +1,6 @@
 package dev.fanout.jdbc;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -52,19 +53,21 @@ public record LeaseTable(
 
   /** Checks every name; see the class documentation. */
   public LeaseTable {
-    SqlIdentifiers.table("table", table);
+    SqlIdentifiers.table("table", Objects.requireNonNull(table, "table must not be null"));
     Map<String, String> seen = new HashMap<>();
     List<String> fields =
         List.of(
             "idColumn", "statusColumn", "tokenColumn", "ownerColumn", "claimedAtColumn",
             "leaseUntilColumn", "availableAtColumn", "attemptsColumn", "errorColumn");
     List<String> names =
-        List.of(
+        Arrays.asList(
             idColumn, statusColumn, tokenColumn, ownerColumn, claimedAtColumn, leaseUntilColumn,
             availableAtColumn, attemptsColumn, errorColumn);
     for (int i = 0; i < fields.size(); i++) {
       String field = fields.get(i);
-      String name = SqlIdentifiers.column(field, Objects.requireNonNull(names.get(i), field));
+      String name =
+          SqlIdentifiers.column(
+              field, Objects.requireNonNull(names.get(i), field + " must not be null"));
       String earlier = seen.put(name.toLowerCase(Locale.ROOT), field);
       if (earlier != null) {
         throw new IllegalArgumentException(
