@@ -92,6 +92,7 @@ import org.slf4j.LoggerFactory;
 public final class ClaimWorkers<T> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClaimWorkers.class);
   private static final AtomicInteger IDS = new AtomicInteger();
+  private static final long FLUSHER_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private enum Phase {
     NEW,
@@ -551,7 +552,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     while (true) {
       Held<T> first;
       try {
-        first = queue.poll(50, TimeUnit.MILLISECONDS);
+        first = queue.poll(FLUSHER_SLICE_NANOS, TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         first = queue.poll();
       }
@@ -571,15 +572,15 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         }
         Held<T> next;
         try {
-          next = queue.poll(left, TimeUnit.NANOSECONDS);
+          // In slices, so that a stop is noticed while lingering.
+          next = queue.poll(Math.min(left, FLUSHER_SLICE_NANOS), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
           break;
         }
-        if (next == null) {
-          break;
+        if (next != null) {
+          batch.add(next);
+          queue.drainTo(batch, max - batch.size());
         }
-        batch.add(next);
-        queue.drainTo(batch, max - batch.size());
       }
       flush(batch);
       batch.clear();
