@@ -34,11 +34,13 @@ import javax.sql.DataSource;
  * CREATE INDEX IF NOT EXISTS credential_lease_pending ON credential (lease_available_at, id)
  *     WHERE lease_status = 'PENDING'
  * CREATE INDEX IF NOT EXISTS credential_lease_claimed ON credential (lease_until)
- *     WHERE lease_status = 'CLAIMED'
+ *     WHERE lease_until IS NOT NULL
  * }</pre>
  *
  * Existing rows become PENDING, so every row is claimable once; set the status of rows that need
- * no work to {@code COMPLETED}. On H2 the indexes are plain (H2 has no partial indexes) and lead
+ * no work to {@code COMPLETED}. {@code lease_until} is set exactly while an item is CLAIMED, so the
+ * reaper's index covers the claimed rows; it is deliberately not a partial index on {@code
+ * lease_status = 'CLAIMED'}, which the planner would also pick for the fenced updates by id. On H2 the indexes are plain (H2 has no partial indexes) and lead
  * with the status column.
  */
 public final class LeaseSchema {
@@ -126,7 +128,7 @@ public final class LeaseSchema {
               + t.availableAtColumn() + ", " + t.idColumn() + ") WHERE " + t.statusColumn()
               + " = 'PENDING'",
           "CREATE INDEX IF NOT EXISTS " + claimed + " ON " + t.table() + " ("
-              + t.leaseUntilColumn() + ") WHERE " + t.statusColumn() + " = 'CLAIMED'");
+              + t.leaseUntilColumn() + ") WHERE " + t.leaseUntilColumn() + " IS NOT NULL");
     }
     // H2 puts an unqualified index name in the default schema, not the table's.
     int dot = t.table().lastIndexOf('.');

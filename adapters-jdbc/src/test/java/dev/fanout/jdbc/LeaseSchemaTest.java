@@ -26,7 +26,7 @@ class LeaseSchemaTest {
             "CREATE INDEX IF NOT EXISTS credential_lease_pending ON credential (lease_available_at, id)"
                 + " WHERE lease_status = 'PENDING'",
             "CREATE INDEX IF NOT EXISTS credential_lease_claimed ON credential (lease_until)"
-                + " WHERE lease_status = 'CLAIMED'");
+                + " WHERE lease_until IS NOT NULL");
   }
 
   @Test
