@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -63,11 +64,14 @@ import org.jspecify.annotations.Nullable;
  *       if every candidate was lost this way it tries again with fresh candidates.
  * </ul>
  *
- * <p>Every other call is fenced the same way on both: {@code UPDATE ... WHERE (id, token) IN (...)
- * AND status = 'CLAIMED'} (renewal also {@code AND lease_until > now()}), so a stale claim matches
- * no row and changes nothing. Batches ({@link #completeAll}, {@link #renewAll}) are one statement
- * per 500 claims. The reaper changes only rows that are still CLAIMED, with the token it read, and
- * whose lease has ended by the database's clock at the moment of the change.
+ * <p>Every other call is fenced: it changes a row only if its id and token match the claim's and it
+ * is still CLAIMED (renewal: and its lease has not ended), so a stale claim matches no row and
+ * changes nothing. On PostgreSQL the claims are joined as arrays, {@code UPDATE ... FROM
+ * unnest(?, ?) AS c(id, token) WHERE row.id = c.id AND row.token = c.token AND status =
+ * 'CLAIMED'}: one statement text for any number of claims, found by primary key; on H2 {@code
+ * WHERE (id, token) IN ((?, ?), ...)}. Batches ({@link #completeAll}, {@link #renewAll}) are one
+ * statement per 500 claims. The reaper changes only rows that are still CLAIMED, with the token it
+ * read, and whose lease has ended by the database's clock at the moment of the change.
  *
  * <h2>Time</h2>
  *
@@ -101,6 +105,8 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   private final Function<? super T, ?> idOf;
   private final boolean wholeRows;
   private final int errorLength;
+  /** PostgreSQL statements, built once: their text does not depend on the number of claims. */
+  private final ConcurrentHashMap<String, String> statements = new ConcurrentHashMap<>();
   private volatile @Nullable SqlDialect dialect;
 
   private JdbcClaimLeaseRepository(Builder<T> b) {
@@ -183,7 +189,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   private List<Claim<T>> claimPostgres(Connection c, String workerId, int limit, long micros)
       throws SQLException {
     LeaseTable t = table;
-    String sql =
+    String sql = statements.computeIfAbsent("claim", k ->
         "WITH picked AS (SELECT " + t.idColumn() + " FROM " + t.table()
             + " WHERE " + t.statusColumn() + " = 'PENDING' AND " + t.availableAtColumn()
             + " <= now() ORDER BY " + t.availableAtColumn() + ", " + t.idColumn()
@@ -196,7 +202,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
             + t.leaseUntilColumn() + " = " + plus(SqlDialect.POSTGRESQL) + ", "
             + t.attemptsColumn() + " = " + ALIAS + "." + t.attemptsColumn() + " + 1"
             + " FROM picked WHERE " + ALIAS + "." + t.idColumn() + " = picked." + t.idColumn()
-            + " RETURNING " + claimColumns(ALIAS + ".");
+            + " RETURNING " + claimColumns(ALIAS + "."));
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setInt(1, limit);
       ps.setString(2, workerId);
@@ -470,14 +476,14 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
       // One statement text for any number of claims, joined on the primary key: a long
       // (id, token) IN (...) list is planned per size and, as a generic plan, badly.
       String id = ALIAS + "." + t.idColumn();
-      sql =
+      sql = statements.computeIfAbsent("fenced " + set + guard, k ->
           "UPDATE " + t.table() + " AS " + ALIAS + " SET " + set
               + " FROM unnest(?, ?) AS fanout_claim(fanout_claim_id, fanout_claim_token)"
               + " WHERE " + id + " = fanout_claim.fanout_claim_id AND " + ALIAS + "." + t.tokenColumn()
               + " = fanout_claim.fanout_claim_token AND " + ALIAS + "." + t.statusColumn()
               + " = 'CLAIMED'" + guard
               + " RETURNING " + id + ", " + ALIAS + "." + t.tokenColumn() + ", " + ALIAS + "."
-              + t.leaseUntilColumn();
+              + t.leaseUntilColumn());
     } else {
       String update =
           "UPDATE " + t.table() + " SET " + set + " WHERE (" + t.idColumn() + ", "

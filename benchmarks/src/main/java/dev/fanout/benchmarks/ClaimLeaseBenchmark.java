@@ -44,8 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code claimWorkers}: {@link ClaimWorkers} on {@link JdbcClaimLeaseRepository} (heartbeat
- *       and reaper running). With batch 1 each item is completed by its own statement; with batch
- *       50, completions go through the flusher, up to 1,000 claims per fenced statement.
+ *       and reaper running), each item completed by its own statement right after its handler.
+ *   <li>{@code claimWorkersFlushed}: the same with batched completion: finished claims go to the
+ *       flusher, which completes up to 1,000 of them per fenced statement, lingering at most 5 ms.
  *   <li>{@code rawLoop}: the same SQL by hand: each thread holds one connection and loops over
  *       the claim statement ({@code FOR UPDATE SKIP LOCKED} CTE feeding {@code UPDATE ...
  *       RETURNING}) and one fenced complete statement per claimed batch. The gap to {@code
@@ -67,7 +68,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar ClaimLeaseBenchmark
  * # one cell, shorter:
  * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar ClaimLeaseBenchmark \
- *     -p runner=claimWorkers -p workers=8 -p batch=50 -wi 1 -i 3 -r 3s
+ *     -p runner=claimWorkersFlushed -p workers=8 -p batch=50 -wi 1 -w 2s -i 3 -r 3s
  * </pre>
  */
 @State(Scope.Benchmark)
@@ -80,7 +81,7 @@ public class ClaimLeaseBenchmark {
   static final int CHUNK = 500;
   private static final String TABLE = "bench_item";
 
-  @Param({"claimWorkers", "rawLoop", "naiveForUpdate"})
+  @Param({"claimWorkers", "claimWorkersFlushed", "rawLoop", "naiveForUpdate"})
   public String runner;
 
   @Param({"1", "4", "8"})
@@ -126,7 +127,8 @@ public class ClaimLeaseBenchmark {
     target = 0;
     running =
         switch (runner) {
-          case "claimWorkers" -> new WorkersRunner(pool, workers, batch);
+          case "claimWorkers" -> new WorkersRunner(pool, workers, batch, false);
+          case "claimWorkersFlushed" -> new WorkersRunner(pool, workers, batch, true);
           case "rawLoop" -> new RawLoop(pool, workers, batch, true);
           case "naiveForUpdate" -> new RawLoop(pool, workers, batch, false);
           default -> throw new IllegalArgumentException("unknown runner " + runner);
@@ -163,7 +165,7 @@ public class ClaimLeaseBenchmark {
   static final class WorkersRunner implements Runner {
     private final ClaimWorkers<Long> claimWorkers;
 
-    WorkersRunner(HikariDataSource pool, int workers, int batch) {
+    WorkersRunner(HikariDataSource pool, int workers, int batch, boolean flushed) {
       JdbcClaimLeaseRepository<Long> repository =
           JdbcClaimLeaseRepository.forIds(pool, Long.class)
               .table(LeaseTable.named(TABLE))
@@ -176,7 +178,7 @@ public class ClaimLeaseBenchmark {
               .pollInterval(Duration.ofMillis(1))
               .maxPollInterval(Duration.ofMillis(10))
               .leaseDuration(Duration.ofMinutes(1));
-      if (batch > 1) {
+      if (flushed) {
         config.completionBatching(1000, Duration.ofMillis(5));
       }
       claimWorkers =

@@ -114,7 +114,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private boolean stoppedCleanly;
   private final List<Thread> workerThreads = new ArrayList<>();
   private final List<Thread> serviceThreads = new ArrayList<>();
-  private @Nullable Thread flusherThread;
+  private final List<Thread> flusherThreads = new ArrayList<>();
   private @Nullable ClaimMeters meters;
 
   private volatile boolean running;
@@ -205,16 +205,18 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       }
       serviceThreads.add(newThread("heartbeat", this::heartbeatLoop));
       if (completions != null) {
-        flusherThread = newThread("flusher", this::flusherLoop);
+        // One flusher per four workers (at most four): a flush's round trip overlaps the others'.
+        int flushers = Math.min(4, Math.max(1, config.concurrency() / 4));
+        for (int i = 0; i < flushers; i++) {
+          flusherThreads.add(newThread("flusher-" + i, this::flusherLoop));
+        }
       }
       for (int i = 0; i < config.concurrency(); i++) {
         String workerId = workerId(i);
         workerThreads.add(newThread("worker-" + i, () -> workerLoop(workerId)));
       }
       serviceThreads.forEach(Thread::start);
-      if (flusherThread != null) {
-        flusherThread.start();
-      }
+      flusherThreads.forEach(Thread::start);
       workerThreads.forEach(Thread::start);
       log.info(
           "{}: started {} workers (batch {}, lease {}, heartbeat {}, reaper {}, completion batch {})",
@@ -291,10 +293,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         clean = joinAll(workerThreads, System.nanoTime() + Math.max(patience, 1_000_000_000L));
       }
       flusherDone = true;
-      Thread flusher = flusherThread;
-      if (flusher != null) {
-        clean &= joinAll(List.of(flusher), System.nanoTime() + Math.max(patience, 1_000_000_000L));
-      }
+      clean &= joinAll(flusherThreads, System.nanoTime() + Math.max(patience, 1_000_000_000L));
       servicesStop.countDown();
       // Interrupting a thread inside a store call can break the store's connection (H2 closes
       // its files), so the heartbeat and reaper get a while to notice on their own first.
@@ -803,11 +802,15 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       return this;
     }
 
-    /** The name used in worker ids, thread names, logs and meter tags; default {@code claims-<n>}. */
+    /**
+     * The name used in worker ids, thread names, logs and meter tags, at most 100 characters;
+     * default {@code claims-<n>}.
+     */
     public Builder<T> name(String name) {
       Objects.requireNonNull(name, "name must not be null");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank, was \"" + name + "\"");
+      if (name.isBlank() || name.length() > 100) {
+        throw new IllegalArgumentException(
+            "name must be 1 to 100 characters and not blank, was \"" + name + "\"");
       }
       this.name = name;
       return this;

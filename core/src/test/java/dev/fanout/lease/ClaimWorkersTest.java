@@ -541,7 +541,7 @@ class ClaimWorkersTest {
     ClaimWorkers.Builder<String> builder = ClaimWorkers.builder(repository, (Claim<String> c) -> {});
     assertThatThrownBy(() -> builder.name(" "))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("name must not be blank, was \" \"");
+        .hasMessage("name must be 1 to 100 characters and not blank, was \" \"");
     assertThatThrownBy(() -> builder.workerIdPrefix("x".repeat(201)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("workerIdPrefix must be 1 to 200 characters");
