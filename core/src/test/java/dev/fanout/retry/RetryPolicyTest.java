@@ -426,7 +426,7 @@ class RetryPolicyTest {
                       thrown.set(t);
                     }
                   });
-      await().atMost(Duration.ofSeconds(10)).until(() -> manual.sleepers() == 1);
+      await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10)).until(() -> manual.sleepers() == 1);
       caller.interrupt();
       assertThat(caller.join(Duration.ofSeconds(10))).isTrue();
       assertThat(thrown.get())
