@@ -205,10 +205,10 @@ public final class RetryPolicy {
     try {
       value = task.call();
     } catch (Throwable error) {
-      return valueOrThrow(retry(task, NO_LISTENERS, start, maxElapsedNanos > 0, error, null));
+      return valueOrThrow(retry(task, NO_LISTENERS, start, error, null));
     }
     if (retryOnResult != null && retryOnResult.test(value)) {
-      return valueOrThrow(retry(task, NO_LISTENERS, start, maxElapsedNanos > 0, null, value));
+      return valueOrThrow(retry(task, NO_LISTENERS, start, null, value));
     }
     succeededFirstTime();
     return value;
@@ -252,23 +252,23 @@ public final class RetryPolicy {
   private <T extends @Nullable Object> Outcome<T> execute(
       Callable<? extends T> task, RetryListener[] extra) {
     Objects.requireNonNull(task, "task must not be null");
-    long start = ticker.read();
+    long start = maxElapsedNanos > 0 ? ticker.read() : 0;
     T value;
     Outcome<T> outcome;
     try {
       value = task.call();
     } catch (Throwable error) {
-      outcome = retry(task, extra, start, true, error, null);
+      outcome = retry(task, extra, start, error, null);
       restoreInterrupt(outcome);
       return outcome;
     }
     if (retryOnResult != null && retryOnResult.test(value)) {
-      outcome = retry(task, extra, start, true, null, value);
+      outcome = retry(task, extra, start, null, value);
       restoreInterrupt(outcome);
       return outcome;
     }
     succeededFirstTime();
-    return new Outcome.Success<>(value, 1, 0, Duration.ofNanos(ticker.read() - start));
+    return new Outcome.Success<>(value, 1, 0);
   }
 
   private static void restoreInterrupt(Outcome<?> outcome) {
@@ -298,17 +298,15 @@ public final class RetryPolicy {
   /**
    * The retry loop, entered after the first attempt failed ({@code error != null}) or returned a
    * value that asked for a retry. Kept apart from the happy path so that path stays small.
+   * {@code start} is the first attempt's start when {@link #maxElapsedTime} is set (the only
+   * reader), else 0: the happy path reads no clock.
    */
   private <T extends @Nullable Object> Outcome<T> retry(
       Callable<? extends T> task,
       RetryListener[] extra,
       long start,
-      boolean startKnown,
       @Nullable Throwable firstError,
       @Nullable T firstValue) {
-    if (!startKnown) {
-      start = ticker.read(); // only maxElapsedTime needs the true start, and it is then known
-    }
     @Nullable Throwable error = firstError;
     @Nullable T value = firstValue;
     int attempts = 1;
@@ -324,7 +322,7 @@ public final class RetryPolicy {
       long delay;
       if (error != null) {
         if (error instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
-          return failed(error, Outcome.Reason.INTERRUPTED, earlier, attempts, throttles, start);
+          return failed(error, Outcome.Reason.INTERRUPTED, earlier, attempts, throttles);
         }
         throttled = throttledWhen.test(error);
         if (throttled) {
@@ -334,7 +332,7 @@ public final class RetryPolicy {
           }
           if (throttles > maxThrottles) {
             return failed(
-                error, Outcome.Reason.THROTTLES_EXHAUSTED, earlier, attempts, throttles, start);
+                error, Outcome.Reason.THROTTLES_EXHAUSTED, earlier, attempts, throttles);
           }
           retry = throttles;
           maxRetries = maxThrottles;
@@ -343,11 +341,11 @@ public final class RetryPolicy {
         } else {
           normal++;
           if (!retryOn.test(error)) {
-            return failed(error, Outcome.Reason.NOT_RETRYABLE, earlier, attempts, throttles, start);
+            return failed(error, Outcome.Reason.NOT_RETRYABLE, earlier, attempts, throttles);
           }
           if (normal >= maxAttempts) {
             return failed(
-                error, Outcome.Reason.ATTEMPTS_EXHAUSTED, earlier, attempts, throttles, start);
+                error, Outcome.Reason.ATTEMPTS_EXHAUSTED, earlier, attempts, throttles);
           }
           retry = normal;
           maxRetries = maxAttempts - 1;
@@ -358,7 +356,7 @@ public final class RetryPolicy {
       } else {
         normal++;
         if (normal >= maxAttempts) {
-          return succeeded(value, attempts, throttles, start);
+          return succeeded(value, attempts, throttles);
         }
         retry = normal;
         maxRetries = maxAttempts - 1;
@@ -368,8 +366,8 @@ public final class RetryPolicy {
 
       if (maxElapsedNanos > 0 && ticker.read() - start > maxElapsedNanos - delay) {
         return error == null
-            ? succeeded(value, attempts, throttles, start)
-            : failed(error, Outcome.Reason.ELAPSED_TIME_EXCEEDED, earlier, attempts, throttles, start);
+            ? succeeded(value, attempts, throttles)
+            : failed(error, Outcome.Reason.ELAPSED_TIME_EXCEEDED, earlier, attempts, throttles);
       }
       if (budget != null && !budget.tryAcquireRetry()) {
         if (error != null) {
@@ -377,7 +375,7 @@ public final class RetryPolicy {
         }
         RetryBudgetExhaustedException spent =
             new RetryBudgetExhaustedException(budget, attempts, error);
-        return failed(spent, Outcome.Reason.BUDGET_EXHAUSTED, null, attempts, throttles, start);
+        return failed(spent, Outcome.Reason.BUDGET_EXHAUSTED, null, attempts, throttles);
       }
       if (meters != null) {
         meters.retry(throttled, error == null);
@@ -404,7 +402,7 @@ public final class RetryPolicy {
         if (error != null) {
           interrupted.addSuppressed(error);
         }
-        return failed(interrupted, Outcome.Reason.INTERRUPTED, null, attempts, throttles, start);
+        return failed(interrupted, Outcome.Reason.INTERRUPTED, null, attempts, throttles);
       }
 
       attempts++;
@@ -425,21 +423,19 @@ public final class RetryPolicy {
       if (meters != null) {
         meters.success(true);
       }
-      return new Outcome.Success<>(
-          value, attempts, throttles, Duration.ofNanos(ticker.read() - start));
+      return new Outcome.Success<>(value, attempts, throttles);
     }
   }
 
   private <T extends @Nullable Object> Outcome<T> succeeded(
-      @Nullable T value, int attempts, int throttles, long start) {
+      @Nullable T value, int attempts, int throttles) {
     if (budget != null) {
       budget.recordSuccess(attempts > 1);
     }
     if (meters != null) {
       meters.success(attempts > 1);
     }
-    return new Outcome.Success<>(
-        value, attempts, throttles, Duration.ofNanos(ticker.read() - start));
+    return new Outcome.Success<>(value, attempts, throttles);
   }
 
   private <T extends @Nullable Object> Outcome<T> failed(
@@ -447,8 +443,7 @@ public final class RetryPolicy {
       Outcome.Reason reason,
       @Nullable List<Throwable> earlier,
       int attempts,
-      int throttles,
-      long start) {
+      int throttles) {
     addSuppressed(error, earlier);
     if (meters != null) {
       meters.failure(reason);
@@ -457,8 +452,7 @@ public final class RetryPolicy {
       log.debug(
           "retry policy '{}' gave up ({}) after {} attempt(s): {}", name, reason, attempts, error.toString());
     }
-    return new Outcome.Failure<>(
-        error, reason, attempts, throttles, Duration.ofNanos(ticker.read() - start));
+    return new Outcome.Failure<>(error, reason, attempts, throttles);
   }
 
   private static void addSuppressed(Throwable error, @Nullable List<Throwable> earlier) {

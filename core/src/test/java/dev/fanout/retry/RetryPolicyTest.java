@@ -100,7 +100,7 @@ class RetryPolicyTest {
     void retriesWithBackoffUntilSuccess() throws Exception {
       Script<String> task = new Script<>(new IOException("a"), new IOException("b"), "ok");
       Outcome<String> outcome = policy().build().execute(task);
-      assertThat(outcome).isEqualTo(new Outcome.Success<>("ok", 3, 0, Duration.ofMillis(300)));
+      assertThat(outcome).isEqualTo(new Outcome.Success<>("ok", 3, 0));
       assertThat(time.waits()).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
     }
 
@@ -199,7 +199,6 @@ class RetryPolicyTest {
                 assertThat(f.reason()).isEqualTo(Outcome.Reason.ELAPSED_TIME_EXCEEDED);
                 assertThat(f.attempts()).isEqualTo(3);
                 assertThat(f.error()).isSameAs(error);
-                assertThat(f.elapsed()).isEqualTo(Duration.ofSeconds(2));
               });
     }
 
@@ -234,7 +233,7 @@ class RetryPolicyTest {
       Script<String> task =
           new Script<>(throttled(), throttled(), throttled(), new IOException("reset"), "ok");
       Outcome<String> outcome = p.execute(task);
-      assertThat(outcome).isEqualTo(new Outcome.Success<>("ok", 5, 3, Duration.ofMillis(3600)));
+      assertThat(outcome).isEqualTo(new Outcome.Success<>("ok", 5, 3));
       assertThat(time.waits())
           .containsExactly(
               Duration.ofMillis(500), // throttle backoff 1
