@@ -42,7 +42,8 @@ import org.openjdk.jmh.annotations.Warmup;
 public class RateGateBenchmark {
   private static final int RATE = 1_000_000_000;
 
-  @Param({"fanout", "guava", "bucket4j", "resilience4j"})
+  /** {@code clock} is no limiter: one {@link System#nanoTime()}, the floor every limiter pays. */
+  @Param({"fanout", "guava", "bucket4j", "resilience4j", "clock"})
   public String limiter;
 
   private Acquirer acquirer;
@@ -92,6 +93,7 @@ public class RateGateBenchmark {
                         .build());
             yield r4j::acquirePermission;
           }
+          case "clock" -> () -> System.nanoTime() != 0;
           default -> throw new IllegalArgumentException("unknown limiter " + limiter);
         };
   }

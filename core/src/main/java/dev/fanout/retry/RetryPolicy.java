@@ -68,7 +68,8 @@ import org.slf4j.LoggerFactory;
  * the number of attempts, which is what a worker pool reports per task.
  *
  * <p>A retried value ({@link Builder#retryOnResult}) that is still retryable when no attempt is
- * left is returned as it is (as Failsafe does).
+ * left is returned as it is (as Failsafe does); meters count it as {@code attempts_exhausted}
+ * (or {@code elapsed_time_exceeded}), and it does not refill the budget.
  *
  * <h2>Threads and time</h2>
  *
@@ -356,7 +357,7 @@ public final class RetryPolicy {
       } else {
         normal++;
         if (normal >= maxAttempts) {
-          return succeeded(value, attempts, throttles);
+          return lastValueStands(value, Outcome.Reason.ATTEMPTS_EXHAUSTED, attempts, throttles);
         }
         retry = normal;
         maxRetries = maxAttempts - 1;
@@ -366,7 +367,7 @@ public final class RetryPolicy {
 
       if (maxElapsedNanos > 0 && ticker.read() - start > maxElapsedNanos - delay) {
         return error == null
-            ? succeeded(value, attempts, throttles)
+            ? lastValueStands(value, Outcome.Reason.ELAPSED_TIME_EXCEEDED, attempts, throttles)
             : failed(error, Outcome.Reason.ELAPSED_TIME_EXCEEDED, earlier, attempts, throttles);
       }
       if (budget != null && !budget.tryAcquireRetry()) {
@@ -427,13 +428,14 @@ public final class RetryPolicy {
     }
   }
 
-  private <T extends @Nullable Object> Outcome<T> succeeded(
-      @Nullable T value, int attempts, int throttles) {
-    if (budget != null) {
-      budget.recordSuccess(attempts > 1);
-    }
+  /**
+   * The last value stands although it asked for a retry: returned as a success, but counted (in
+   * meters) as the give-up it is, and not refilling the budget.
+   */
+  private <T extends @Nullable Object> Outcome<T> lastValueStands(
+      @Nullable T value, Outcome.Reason reason, int attempts, int throttles) {
     if (meters != null) {
-      meters.success(attempts > 1);
+      meters.failure(reason);
     }
     return new Outcome.Success<>(value, attempts, throttles);
   }

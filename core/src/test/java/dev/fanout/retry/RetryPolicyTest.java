@@ -589,10 +589,12 @@ class RetryPolicyTest {
     p.call(new Script<>("ok"));
     p.call(new Script<>(throttled(), new IOException("x"), "ok"));
     p.execute(new Script<>(new IOException("x")));
+    p.toBuilder().retryOnResult(v -> v == null).build().call(new Script<>(NULL)); // same meters
 
     assertThat(count(registry, "fanout.retry.calls", "outcome", "success")).isEqualTo(1);
     assertThat(count(registry, "fanout.retry.calls", "outcome", "success_after_retry")).isEqualTo(1);
-    assertThat(count(registry, "fanout.retry.calls", "outcome", "attempts_exhausted")).isEqualTo(1);
+    assertThat(count(registry, "fanout.retry.calls", "outcome", "attempts_exhausted")).isEqualTo(2);
+    assertThat(count(registry, "fanout.retry.retries", "kind", "result")).isEqualTo(1);
     assertThat(count(registry, "fanout.retry.retries", "kind", "throttled")).isEqualTo(1);
     assertThat(count(registry, "fanout.retry.retries", "kind", "failure")).isEqualTo(2);
     assertThat(registry.get("fanout.retry.throttles").tag("name", "eks").counter().count())
