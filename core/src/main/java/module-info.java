@@ -9,6 +9,7 @@ module dev.fanout.core {
   requires static org.jspecify;
 
   exports dev.fanout;
+  exports dev.fanout.chunk;
   exports dev.fanout.rate;
   exports dev.fanout.retry;
   exports dev.fanout.time;

@@ -1,6 +1,7 @@
 package dev.fanout;
 
 import dev.fanout.internal.LoggingProgressListener;
+import dev.fanout.internal.NoProgress;
 import java.time.Duration;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -23,7 +24,7 @@ public interface ProgressListener {
 
   /** A listener that does nothing. */
   static ProgressListener none() {
-    return progress -> {};
+    return NoProgress.INSTANCE;
   }
 
   /**

@@ -75,12 +75,14 @@ public final class TaskHandle<K, V> {
   }
 
   /**
-   * Cancels the key: the same as {@link WorkerPool#cancel(Object) pool.cancel(key())}.
+   * Cancels the key's keyed submissions: its queued or running run is reported cancelled (and
+   * interrupted if running) and a pending re-run is dropped. Unlike
+   * {@link WorkerPool#cancel(Object)}, fan-outs that happen to have the same key are left alone.
    *
    * @return whether anything was cancelled
    */
   public boolean cancel() {
-    return pool.cancel(key);
+    return pool.cancel(key, false);
   }
 
   @Override

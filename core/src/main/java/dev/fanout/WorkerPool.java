@@ -1,7 +1,12 @@
 package dev.fanout;
 
 import dev.fanout.internal.Cancelled;
+import dev.fanout.internal.NoProgress;
 import dev.fanout.internal.PoolMeters;
+import dev.fanout.rate.RateGate;
+import dev.fanout.retry.Outcome;
+import dev.fanout.retry.RetryListener;
+import dev.fanout.retry.RetryPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -16,6 +21,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -25,6 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,14 +69,25 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>What runs inside what</h2>
  *
- * A fan-out's deadline ({@link ParallelConfig#timeout()}) bounds everything. A queued task waits
- * for a free worker; it then runs under its per-task timeout ({@link
- * ParallelConfig#taskTimeout()}), which interrupts it. Cancellation — {@link #cancel(Object)},
- * fail-fast ({@link FailureMode#FAIL_FAST}), the deadline, a closed result channel, or a
- * shutdown out of patience — reports the key at once as a {@link Result.Failure} with a
+ * <pre>
+ * fan-out deadline                      ParallelConfig.timeout: cancels what is unfinished
+ *  └ queue: wait for a free worker       at most maxWorkers run
+ *     └ retry policy                     Builder.retryPolicy, default from maxRetries
+ *        └ rate gate (each attempt)      Builder.rateGate / rateGates(key -> gate),
+ *                                        default RateGate.spacing(rateSpacing)
+ *           └ attempt timeout            ParallelConfig.taskTimeout: interrupts the attempt,
+ *              └ task                    which fails with TaskTimeoutException (retryable)
+ * </pre>
+ *
+ * A worker holds its slot while it waits for the gate or sleeps between attempts, as the
+ * original CLI's workers did, so {@code maxWorkers} bounds concurrent calls and the gate bounds
+ * their rate, retries included. Cancellation — {@link #cancel(Object)}, fail-fast
+ * ({@link FailureMode#FAIL_FAST}), the deadline, a closed result channel, or a shutdown out of
+ * patience — reports the key at once as a {@link Result.Failure} with a
  * {@link java.util.concurrent.CancellationException}, drops it if queued and interrupts it if
- * running. A worker stays occupied until its task actually returns, so {@code maxWorkers} is a
- * true bound on running tasks.
+ * running (a retry wait ends there). A worker stays occupied until its task actually returns, so
+ * {@code maxWorkers} is a true bound on running tasks. {@link Result#attempts()} counts the
+ * attempts the retry policy made.
  *
  * <h2>Threads and memory</h2>
  *
@@ -95,6 +114,9 @@ public final class WorkerPool implements AutoCloseable {
   private final ParallelConfig config;
   private final ThreadFactory threadFactory;
   private final @Nullable PoolMeters meters;
+  private final RetryPolicy retryPolicy;
+  private final Function<Object, ? extends RateGate> gateForKey;
+  private final RetryListener retryCounter;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition workersGone = lock.newCondition();
@@ -123,6 +145,35 @@ public final class WorkerPool implements AutoCloseable {
             : Thread.ofVirtual().name("fanout-" + name + "-", 0).factory();
     this.meters =
         builder.registry == null ? null : new PoolMeters(builder.registry, name, new Meters());
+    this.retryPolicy =
+        builder.retryPolicy != null
+            ? builder.retryPolicy
+            : config.maxRetries() == 0
+                ? RetryPolicy.none()
+                : RetryPolicy.ofRetries(config.maxRetries()).toBuilder().name(name).build();
+    if (builder.gateForKey != null) {
+      this.gateForKey = builder.gateForKey;
+    } else {
+      RateGate gate =
+          builder.rateGate != null
+              ? builder.rateGate
+              : RateGate.spacing(config.rateSpacing());
+      this.gateForKey = key -> gate;
+    }
+    this.retryCounter =
+        event -> {
+          retried.increment();
+          if (log.isDebugEnabled()) {
+            log.debug(
+                "worker pool '{}': {}retry {}/{} after {}: {}",
+                name,
+                event.throttled() ? "throttled, " : "",
+                event.retry(),
+                event.maxRetries(),
+                event.delay(),
+                String.valueOf(event.error()));
+          }
+        };
   }
 
   /** A pool with the given config, virtual threads and no metrics. */
@@ -174,16 +225,31 @@ public final class WorkerPool implements AutoCloseable {
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(options, "options");
     List<K> distinct = distinctKeys(keys);
-    int n = distinct.size();
-    ResultChannel<K, V> channel = ResultChannel.create(n, options.capacityFor(n));
+    ResultChannel<K, V> channel =
+        ResultChannel.create(distinct.size(), options.capacityFor(distinct.size()));
     @SuppressWarnings("unchecked")
     ResultChannel<Object, Object> untyped = (ResultChannel<Object, Object>) channel;
+    FanOut fanOut = start(distinct, task, options, untyped);
+    channel.onClose(() -> fanOut.cancelAll("result channel closed"));
+    return channel;
+  }
+
+  /**
+   * Enqueues one job per key, starts workers and the deadline. Results go to {@code channel}, or
+   * without one are collected for {@link #fanOutAndWait}.
+   */
+  private <K> FanOut start(
+      List<K> keys,
+      Task<?, ?> task,
+      FanOutOptions options,
+      @Nullable ResultChannel<Object, Object> channel) {
     @SuppressWarnings("unchecked")
     Task<Object, Object> untypedTask = (Task<Object, Object>) task;
-    FanOut fanOut = new FanOut(untyped, options, n);
+    int n = keys.size();
+    FanOut fanOut = new FanOut(channel, options, n);
     Job[] jobs = fanOut.jobs;
     for (int i = 0; i < n; i++) {
-      jobs[i] = new Job(distinct.get(i), untypedTask, fanOut, null);
+      jobs[i] = new Job(keys.get(i), untypedTask, fanOut, null);
     }
     List<Thread> started;
     lock.lock();
@@ -199,18 +265,18 @@ public final class WorkerPool implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    channel.onClose(() -> fanOut.cancelAll("result channel closed"));
     Duration deadline = options.deadline();
     if (deadline != null && n > 0) {
-      fanOut.deadlineTimer =
+      ScheduledFuture<?> timer =
           schedule(
               () -> fanOut.cancelAll("deadline of " + deadline + " passed"), deadline.toNanos());
-      if (fanOut.isFinished()) {
-        fanOut.deadlineTimer.cancel(false);
+      fanOut.deadlineTimer = timer;
+      if (timer != null && fanOut.isFinished()) {
+        timer.cancel(false);
       }
     }
     startAll(started);
-    return channel;
+    return fanOut;
   }
 
   /**
@@ -236,13 +302,21 @@ public final class WorkerPool implements AutoCloseable {
   public <K, V> FanOutReport<K, V> fanOutAndWait(
       Collection<? extends K> keys, Task<? super K, ? extends V> task, FanOutOptions options)
       throws InterruptedException {
-    ResultChannel<K, V> channel = fanOut(keys, task, options);
+    Objects.requireNonNull(keys, "keys");
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(options, "options");
+    List<K> distinct = distinctKeys(keys);
+    FanOut fanOut = start(distinct, task, options, null);
     try {
-      return channel.awaitReport();
+      fanOut.allDone.await();
     } catch (InterruptedException e) {
-      channel.close();
+      fanOut.cancelAll("interrupted while waiting for the fan-out");
       throw e;
     }
+    @SuppressWarnings("unchecked")
+    List<Result<K, V>> results = (List<Result<K, V>>) (List<?>) new ArrayList<>(fanOut.collected);
+    return FanOutReport.of(
+        results, distinct.size(), Duration.ofNanos(fanOut.endNanos - fanOut.startNanos));
   }
 
   private static <K> List<K> distinctKeys(Collection<? extends K> keys) {
@@ -337,6 +411,11 @@ public final class WorkerPool implements AutoCloseable {
    * @return whether anything was cancelled
    */
   public boolean cancel(Object key) {
+    return cancel(key, true);
+  }
+
+  /** Cancels a key's keyed submissions and, if {@code fanOutsToo}, its fan-out runs. */
+  boolean cancel(Object key, boolean fanOutsToo) {
     Objects.requireNonNull(key, "key");
     List<Job> targets = new ArrayList<>();
     lock.lock();
@@ -349,7 +428,7 @@ public final class WorkerPool implements AutoCloseable {
           current.rerun = null;
         }
       }
-      for (FanOut fanOut : fanOuts) {
+      for (FanOut fanOut : fanOutsToo ? fanOuts : Set.<FanOut>of()) {
         for (Job job : fanOut.jobs) {
           if (job.key.equals(key)) {
             targets.add(job);
@@ -569,9 +648,16 @@ public final class WorkerPool implements AutoCloseable {
 
   private void workerLoop(Job first) {
     Job job = first;
-    while (job != null) {
-      runJob(job);
-      job = finishAndTakeNext(job);
+    try {
+      while (job != null) {
+        runJob(job);
+        job = finishAndTakeNext(job, true);
+      }
+    } catch (Error fatal) { // a VirtualMachineError rethrown by runJob, after reporting the task
+      if (job != null) {
+        finishAndTakeNext(job, false);
+      }
+      throw fatal;
     }
   }
 
@@ -581,45 +667,107 @@ public final class WorkerPool implements AutoCloseable {
     }
     long start = System.nanoTime();
     job.startNanos = start;
-    ScheduledFuture<?> timeout = scheduleTaskTimeout(job);
-    Result<Object, Object> result;
-    try {
-      Object value = job.task.call(job.key);
-      result = new Result.Success<>(job.key, value, 1, Duration.ofNanos(System.nanoTime() - start));
-    } catch (Throwable error) {
-      result = new Result.Failure<>(job.key, error, 1, Duration.ofNanos(System.nanoTime() - start));
-      if (error instanceof VirtualMachineError fatal && !job.isCompleted()) {
-        job.complete(result, true);
-        throw fatal;
-      }
-    } finally {
-      if (timeout != null) {
-        timeout.cancel(false);
-      }
+    Outcome<Object> outcome = retryPolicy.execute(() -> attempt(job), retryCounter);
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+    Result<Object, Object> result =
+        switch (outcome) {
+          case Outcome.Success<Object> s ->
+              new Result.Success<>(job.key, s.value(), s.attempts(), elapsed);
+          case Outcome.Failure<Object> f ->
+              new Result.Failure<>(job.key, f.error(), f.attempts(), elapsed);
+        };
+    if (outcome instanceof Outcome.Failure<Object> f
+        && f.error() instanceof VirtualMachineError fatal
+        && !(fatal instanceof StackOverflowError)) {
+      job.complete(result, false);
+      throw fatal; // the JVM is in trouble: this worker ends, a fresh one takes over the queue
     }
     job.complete(result, true);
   }
 
-  private @Nullable ScheduledFuture<?> scheduleTaskTimeout(Job job) {
+  /** One attempt: pass the key's rate gate, then call the task under the per-task timeout. */
+  private @Nullable Object attempt(Job job) throws Exception {
+    gateForKey.apply(job.key).acquire();
     Duration taskTimeout = config.taskTimeout();
     if (taskTimeout == null) {
-      return null;
+      return job.task.call(job.key);
     }
-    return schedule(
-        () -> {
-          Duration elapsed = Duration.ofNanos(System.nanoTime() - job.startNanos);
-          Result<Object, Object> timedOut =
-              new Result.Failure<>(
-                  job.key, new TaskTimeoutException(job.key, taskTimeout), 1, elapsed);
-          if (job.complete(timedOut, false)) {
-            interrupt(List.of(job));
-          }
-        },
-        taskTimeout.toNanos());
+    AttemptTimer timer = new AttemptTimer(job);
+    ScheduledFuture<?> scheduled = schedule(timer, taskTimeout.toNanos());
+    Object value;
+    try {
+      value = job.task.call(job.key);
+    } catch (Exception e) {
+      if (timer.end()) {
+        TaskTimeoutException timeout = new TaskTimeoutException(job.key, taskTimeout);
+        timeout.addSuppressed(e);
+        throw timeout;
+      }
+      throw e;
+    } finally {
+      if (scheduled != null) {
+        scheduled.cancel(false);
+      }
+    }
+    if (timer.end()) {
+      throw new TaskTimeoutException(job.key, taskTimeout);
+    }
+    return value;
   }
 
-  private @Nullable Job finishAndTakeNext(Job done) {
+  /**
+   * Interrupts one attempt of a job when its timeout passes. Both sides run under the pool lock,
+   * so the interrupt reaches exactly that attempt and never the next one.
+   */
+  private final class AttemptTimer implements Runnable {
+    private final Job job;
+    private boolean ended; // guarded by lock
+    private boolean fired; // guarded by lock
+
+    AttemptTimer(Job job) {
+      this.job = job;
+    }
+
+    @Override
+    public void run() {
+      lock.lock();
+      try {
+        Thread thread = job.thread;
+        if (!ended && job.state == Job.RUNNING && thread != null) {
+          fired = true;
+          thread.interrupt();
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /**
+     * Ends the attempt; returns whether the timeout fired. If it did, the interrupt it caused is
+     * cleared (unless the whole job was cancelled, whose interrupt must stand).
+     */
+    boolean end() {
+      lock.lock();
+      try {
+        ended = true;
+        if (fired && !job.isCompleted()) {
+          Thread.interrupted();
+        }
+        return fired;
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /**
+   * Ends {@code done} and, with {@code takeNext}, returns the next queued job for this worker;
+   * otherwise (or if the queue is empty) retires this worker, starting a replacement if this
+   * worker is dying with work still queued.
+   */
+  private @Nullable Job finishAndTakeNext(Job done, boolean takeNext) {
     Thread self = Thread.currentThread();
+    List<Thread> replacements = List.of();
     lock.lock();
     try {
       done.state = Job.FINISHED;
@@ -637,7 +785,7 @@ public final class WorkerPool implements AutoCloseable {
       }
       // Any interrupt aimed at `done` has been delivered by now (interrupts happen under lock).
       Thread.interrupted();
-      Job next = pollQueued();
+      Job next = takeNext ? pollQueued() : null;
       if (next != null) {
         markRunning(next, self);
         return next;
@@ -646,13 +794,17 @@ public final class WorkerPool implements AutoCloseable {
       if (!accepting) {
         exitedWhileClosing.add(self);
       }
+      if (!takeNext) {
+        replacements = spawnWorkers();
+      }
       if (workers.isEmpty()) {
         workersGone.signalAll();
       }
-      return null;
     } finally {
       lock.unlock();
     }
+    startAll(replacements);
+    return null;
   }
 
   /**
@@ -711,11 +863,15 @@ public final class WorkerPool implements AutoCloseable {
     }
   }
 
-  private ScheduledFuture<?> schedule(Runnable action, long delayNanos) {
+  /** Runs {@code action} after the delay on the pool's timer; {@code null} once the pool closed. */
+  private @Nullable ScheduledFuture<?> schedule(Runnable action, long delayNanos) {
     ScheduledThreadPoolExecutor executor;
     lock.lock();
     try {
       executor = timer;
+      if (closed) {
+        return null;
+      }
       if (executor == null) {
         Thread.Builder.OfPlatform threads =
             Thread.ofPlatform().daemon().name("fanout-" + name + "-timer");
@@ -822,23 +978,33 @@ public final class WorkerPool implements AutoCloseable {
     }
   }
 
-  /** One {@link #fanOut} call: its jobs, channel and deadline. */
+  /** One {@link #fanOut} call: its jobs, where results go, and its deadline. */
   private final class FanOut {
-    final ResultChannel<Object, Object> channel;
+    final @Nullable ResultChannel<Object, Object> channel;
+    /** Results in completion order when there is no channel ({@link #fanOutAndWait}). */
+    final ConcurrentLinkedQueue<Result<Object, Object>> collected = new ConcurrentLinkedQueue<>();
+    final CountDownLatch allDone = new CountDownLatch(1);
     final FanOutOptions options;
+    final boolean reportsProgress;
     final int total;
     final Job[] jobs;
     final long startNanos = System.nanoTime();
+    volatile long endNanos;
     final AtomicInteger done = new AtomicInteger();
     final AtomicInteger failures = new AtomicInteger();
     final AtomicBoolean listenerFailed = new AtomicBoolean();
     volatile @Nullable ScheduledFuture<?> deadlineTimer;
 
-    FanOut(ResultChannel<Object, Object> channel, FanOutOptions options, int total) {
+    FanOut(@Nullable ResultChannel<Object, Object> channel, FanOutOptions options, int total) {
       this.channel = channel;
       this.options = options;
+      this.reportsProgress = options.progress() != NoProgress.INSTANCE;
       this.total = total;
       this.jobs = new Job[total];
+      if (total == 0) {
+        endNanos = startNanos;
+        allDone.countDown();
+      }
     }
 
     boolean isFinished() {
@@ -846,25 +1012,22 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     void onResult(Result<Object, Object> result, boolean mayWait) {
-      channel.deliver(result, mayWait);
+      if (channel != null) {
+        channel.deliver(result, mayWait);
+      } else {
+        collected.add(result);
+      }
       boolean isFailure = result instanceof Result.Failure;
       int failedSoFar = isFailure ? failures.incrementAndGet() : failures.get();
       int doneSoFar = done.incrementAndGet();
-      try {
-        options
-            .progress()
-            .onProgress(Progress.of(doneSoFar, total, failedSoFar, System.nanoTime() - startNanos));
-      } catch (RuntimeException e) {
-        if (listenerFailed.compareAndSet(false, true)) {
-          log.warn("worker pool '{}': progress listener failed (later failures at DEBUG)", name, e);
-        } else {
-          log.debug("worker pool '{}': progress listener failed", name, e);
-        }
+      if (reportsProgress) {
+        reportProgress(doneSoFar, failedSoFar);
       }
       if (isFailure && options.failureMode() == FailureMode.FAIL_FAST && !result.isCancelled()) {
         cancelAll("cancelled because key " + result.key() + " failed (fail-fast)");
       }
       if (doneSoFar == total) {
+        endNanos = System.nanoTime();
         ScheduledFuture<?> deadline = deadlineTimer;
         if (deadline != null) {
           deadline.cancel(false);
@@ -874,6 +1037,21 @@ public final class WorkerPool implements AutoCloseable {
           fanOuts.remove(this);
         } finally {
           lock.unlock();
+        }
+        allDone.countDown();
+      }
+    }
+
+    private void reportProgress(int doneSoFar, int failedSoFar) {
+      try {
+        options
+            .progress()
+            .onProgress(Progress.of(doneSoFar, total, failedSoFar, System.nanoTime() - startNanos));
+      } catch (RuntimeException e) {
+        if (listenerFailed.compareAndSet(false, true)) {
+          log.warn("worker pool '{}': progress listener failed (later failures at DEBUG)", name, e);
+        } else {
+          log.debug("worker pool '{}': progress listener failed", name, e);
         }
       }
     }
@@ -926,6 +1104,9 @@ public final class WorkerPool implements AutoCloseable {
     private @Nullable String name;
     private @Nullable MeterRegistry registry;
     private @Nullable ThreadFactory threadFactory;
+    private @Nullable RetryPolicy retryPolicy;
+    private @Nullable RateGate rateGate;
+    private @Nullable Function<Object, ? extends RateGate> gateForKey;
 
     private Builder(ParallelConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -953,6 +1134,46 @@ public final class WorkerPool implements AutoCloseable {
      */
     public Builder threadFactory(ThreadFactory threadFactory) {
       this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+      return this;
+    }
+
+    /**
+     * The retry policy every task runs under; by default
+     * {@link RetryPolicy#ofRetries(int) RetryPolicy.ofRetries(config.maxRetries())} (1 s, 2 s,
+     * 4 s ... between attempts), or {@link RetryPolicy#none()} when {@code maxRetries} is 0.
+     */
+    public Builder retryPolicy(RetryPolicy retryPolicy) {
+      this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+      return this;
+    }
+
+    /**
+     * The gate every attempt of every task passes before it starts; by default
+     * {@link RateGate#spacing(Duration) RateGate.spacing(config.rateSpacing())}, or
+     * {@link RateGate#unlimited()} when the spacing is zero. Replaces {@link #rateGates}.
+     */
+    public Builder rateGate(RateGate rateGate) {
+      this.rateGate = Objects.requireNonNull(rateGate, "rateGate");
+      this.gateForKey = null;
+      return this;
+    }
+
+    /**
+     * A gate per key, such as one per AWS account and region from a
+     * {@link dev.fanout.rate.KeyedRateGates}: each attempt passes the gate of its task's key.
+     * Replaces {@link #rateGate}.
+     *
+     * {@snippet :
+     * KeyedRateGates<AccountRegion> gates =
+     *     KeyedRateGates.create(key -> RateGate.perSecond(10, 1));
+     * WorkerPool pool = WorkerPool.builder(config)
+     *     .rateGates(key -> gates.gate((AccountRegion) key))
+     *     .build();
+     * }
+     */
+    public Builder rateGates(Function<Object, ? extends RateGate> gateForKey) {
+      this.gateForKey = Objects.requireNonNull(gateForKey, "gateForKey");
+      this.rateGate = null;
       return this;
     }
 

@@ -299,6 +299,26 @@ class WorkerPoolFanOutTest {
   }
 
   @Test
+  void aWorkerKilledByAFatalErrorIsReplacedAndTheQueueStillDrains() throws Exception {
+    FanOutReport<Integer, Integer> report =
+        pool.fanOutAndWait(
+            keys(40),
+            key -> {
+              if (key == 3) {
+                throw new OutOfMemoryError("simulated");
+              }
+              if (key == 4) {
+                throw new StackOverflowError("simulated");
+              }
+              return key;
+            });
+    assertThat(report.succeeded()).isEqualTo(38);
+    assertThat(report.errors().get(3)).isInstanceOf(OutOfMemoryError.class);
+    assertThat(report.errors().get(4)).isInstanceOf(StackOverflowError.class);
+    await().untilAsserted(() -> assertThat(threads.live()).isZero());
+  }
+
+  @Test
   void listenerFailureDoesNotLoseResults() throws Exception {
     FanOutReport<Integer, Integer> report =
         pool.fanOutAndWait(

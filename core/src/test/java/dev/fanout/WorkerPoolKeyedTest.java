@@ -263,6 +263,30 @@ class WorkerPoolKeyedTest {
   }
 
   @Test
+  void handleCancelLeavesFanOutsWithTheSameKeyAlone() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    ResultChannel<String, String> fanOut =
+        pool.fanOut(
+            java.util.List.of("shared"),
+            key -> {
+              release.await();
+              return "fan-out";
+            });
+    TaskHandle<String, String> keyed =
+        pool.submit(
+            "shared",
+            key -> {
+              release.await();
+              return "keyed";
+            });
+    await().untilAsserted(() -> assertThat(pool.status().active()).isEqualTo(2));
+    assertThat(keyed.cancel()).isTrue();
+    release.countDown();
+    assertThat(keyed.await().isCancelled()).isTrue();
+    assertThat(fanOut.awaitReport().values()).containsEntry("shared", "fan-out");
+  }
+
+  @Test
   void rejectsBadInput() {
     assertThatThrownBy(() -> pool.submit(null, key -> key)).hasMessage("key");
     assertThatThrownBy(() -> pool.submit("k", null)).hasMessage("task");
