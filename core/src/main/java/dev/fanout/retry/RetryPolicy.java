@@ -230,10 +230,12 @@ public final class RetryPolicy {
   }
 
   /**
-   * Calls {@code task} until it succeeds or the policy gives up, and reports how it went. Never
-   * throws: every error, {@link Error}s included, ends up in the {@link Outcome.Failure}. If the
-   * call was interrupted ({@link Outcome.Reason#INTERRUPTED}), the thread's interrupt status is
-   * set again on return.
+   * Calls {@code task} until it succeeds or the policy gives up, and reports how it went. Every
+   * error of the task, {@link Error}s included, ends up in the {@link Outcome.Failure}; only an
+   * exception thrown by one of the policy's own functions ({@link Builder#retryOn},
+   * {@link Builder#throttledWhen}, {@link Builder#retryAfter}, {@link Builder#retryOnResult}) gets
+   * out, as the bug it is. If the call was interrupted ({@link Outcome.Reason#INTERRUPTED}), the
+   * thread's interrupt status is set again on return.
    */
   public <T extends @Nullable Object> Outcome<T> execute(Callable<? extends T> task) {
     return execute(task, NO_LISTENERS);
