@@ -231,13 +231,14 @@ class WorkerPoolKeyedTest {
             key -> {
               worst.accumulateAndGet(overlap.incrementAndGet(), Math::max);
               started.countDown();
-              try {
-                // Ignores the interrupt on purpose: it still must not overlap the next run.
-                while (!mayReturn.await(Duration.ofMillis(10).toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
-                  Thread.interrupted();
+              // Ignores the interrupt on purpose: it still must not overlap the next run.
+              boolean released = false;
+              while (!released) {
+                try {
+                  released = mayReturn.await(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (InterruptedException ignored) {
+                  // keep waiting for mayReturn
                 }
-              } catch (InterruptedException ignored) {
-                Thread.interrupted();
               }
               overlap.decrementAndGet();
               return "created";
