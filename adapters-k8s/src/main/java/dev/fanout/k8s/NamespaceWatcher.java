@@ -72,7 +72,7 @@ import org.slf4j.LoggerFactory;
  *       the steps, so a crash in between runs the plan again later: steps must be idempotent.
  *   <li><b>Deletion cancels creation.</b> A namespace deleted (or set Terminating) while it is
  *       being created has its running steps interrupted and its waiting steps dropped; then the
- *       deletion plan runs for it. A delete event for a namespace that still exists with the same
+ *       deletion plan runs for it, once. A delete event for a namespace that still exists with the same
  *       UID (it only stopped matching the label selector) does not run the deletion plan.
  *   <li><b>Failures stay local.</b> A failed step is retried by its {@link
  *       dev.fanout.retry.RetryPolicy}, then reported with its dependants skipped; the namespace
@@ -82,11 +82,18 @@ import org.slf4j.LoggerFactory;
  *       then cancels what is left; when it returns no worker or step thread of the watcher runs.
  *   <li><b>One leader.</b> With {@link Builder#leaderElection leader election}, several replicas
  *       can run and only the holder of the Lease watches and provisions. A replica that loses the
- *       lease cancels its in-flight work at once and rejoins the election.
+ *       lease cancels its in-flight work at once and rejoins the election; one that closes drains
+ *       its work first, then releases the lease so another takes over at once. As with client-go,
+ *       a Lease is not a lock: a leader learns of its loss only at its next renewal, and a call
+ *       slower than the lease lets another replica take over meanwhile, so two replicas can
+ *       briefly both run. Only namespaces in flight at that moment are affected (the annotation
+ *       guards the rest); their steps may run twice, even at once, so keep them idempotent.
  * </ul>
  *
- * What is not guaranteed: a namespace deleted while no replica runs is not seen as deleted
- * (there is no finalizer), so its deletion plan does not run.
+ * <b>Deletions while nobody watches.</b> By default a namespace deleted while no replica runs
+ * (a restart, a failover) is never seen as deleted, so its deletion plan does not run. With
+ * {@link Builder#cleanupFinalizer cleanupFinalizer(true)} the watcher holds each namespace with a
+ * finalizer until its clean-up succeeded, and no deletion is missed.
  *
  * <h2>Logs and meters</h2>
  *
@@ -120,7 +127,7 @@ public final class NamespaceWatcher implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   // Guarded by lock.
   private State state = State.NEW;
-  private @Nullable Reconciler term;
+  private volatile @Nullable Reconciler term; // written under lock; the gauge reads it without
   private @Nullable CompletableFuture<?> electionRun;
 
   private volatile boolean leader;
@@ -145,6 +152,7 @@ public final class NamespaceWatcher implements AutoCloseable {
             creationPlan,
             b.deletionPlan,
             annotationKey,
+            b.cleanupFinalizer,
             b.maxConcurrentNamespaces,
             b.shutdownTimeout,
             b.resyncPeriod,
@@ -296,7 +304,7 @@ public final class NamespaceWatcher implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
 
   private int inFlight() {
-    Reconciler current = term; // a racy read is fine for a gauge
+    Reconciler current = term;
     return current == null ? 0 : current.inFlight();
   }
 
@@ -412,6 +420,7 @@ public final class NamespaceWatcher implements AutoCloseable {
     private @Nullable ProvisioningPlan creationPlan;
     private @Nullable ProvisioningPlan deletionPlan;
     private @Nullable String annotationKey;
+    private boolean cleanupFinalizer;
     private int maxConcurrentNamespaces = 16;
     private Duration shutdownTimeout = Duration.ofSeconds(30);
     private Duration resyncPeriod = Duration.ofMinutes(10);
@@ -514,6 +523,22 @@ public final class NamespaceWatcher implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether the watcher holds each namespace it provisions with a finalizer (named like the
+     * {@linkplain #annotationKey annotation}), as the Java Operator SDK does for resources with
+     * clean-up: a deleted namespace then stays Terminating until the deletion plan has succeeded,
+     * so no deletion is missed, not even one made while no replica ran. Nothing is created before
+     * the finalizer is in place. The price: while no watcher runs (or while its clean-up fails),
+     * deleting such a namespace waits; {@code kubectl patch namespace NAME --type=json -p
+     * '[{"op":"remove","path":"/metadata/finalizers/0"}]'} (the index of the finalizer) lets it go.
+     * Needs a {@link #deletionPlan deletion plan}. Off unless set; a watcher without it still
+     * cleans up and removes the finalizer of namespaces that carry it.
+     */
+    public Builder cleanupFinalizer(boolean enabled) {
+      this.cleanupFinalizer = enabled;
+      return this;
+    }
+
     /** How many namespaces are processed at once, 1 to {@value #MAX_CONCURRENT_NAMESPACES}; 16 unless set. */
     public Builder maxConcurrentNamespaces(int max) {
       if (max < 1 || max > MAX_CONCURRENT_NAMESPACES) {
@@ -601,12 +626,16 @@ public final class NamespaceWatcher implements AutoCloseable {
     /**
      * Builds the watcher; it does nothing until {@link NamespaceWatcher#start()}.
      *
-     * @throws IllegalStateException if no creation plan was given
+     * @throws IllegalStateException if no creation plan was given, or a clean-up finalizer but no
+     *     deletion plan
      */
     public NamespaceWatcher build() {
       ProvisioningPlan plan = creationPlan;
       if (plan == null) {
         throw new IllegalStateException("creationPlan must be set before build()");
+      }
+      if (cleanupFinalizer && deletionPlan == null) {
+        throw new IllegalStateException("cleanupFinalizer(true) needs a deletionPlan to run");
       }
       return new NamespaceWatcher(this, plan);
     }

@@ -13,7 +13,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * 200 namespaces created in a burst; a fifth of them deleted while being created. Every survivor
@@ -27,8 +28,9 @@ class NamespaceWatcherBurstTest {
 
   KubernetesClient client;
 
-  @Test
-  void twoHundredNamespacesWithAFifthDeletedWhileBeingCreated() throws Exception {
+  @ParameterizedTest(name = "cleanup finalizer: {0}")
+  @ValueSource(booleans = {false, true})
+  void twoHundredNamespacesWithAFifthDeletedWhileBeingCreated(boolean finalizer) throws Exception {
     WatcherFixture cluster = new WatcherFixture(client);
     StepRecorder creation = new StepRecorder("creation");
     StepRecorder cleanup = new StepRecorder("cleanup");
@@ -65,6 +67,7 @@ class NamespaceWatcherBurstTest {
             .creationPlan(plan)
             .deletionPlan(deletion)
             .maxConcurrentNamespaces(64)
+            .cleanupFinalizer(finalizer)
             .threadFactory(threads)
             .listener(cluster.listener)
             .build();
@@ -92,12 +95,16 @@ class NamespaceWatcherBurstTest {
         .until(
             () -> {
               WatcherStatus s = watcher.status();
-              return s.provisioned() == 160 && s.deleted() == 40 && s.inFlight() == 0;
+              return s.provisioned() == 160
+                  && s.deleted() == 40
+                  && s.inFlight() == 0
+                  && doomed.stream().allMatch(name -> cluster.get(name) == null);
             });
     long elapsed = System.nanoTime() - start;
     watcher.close();
     System.out.printf(
-        "200 namespaces (40 deleted while being created): all settled in %.2f s%n", elapsed / 1e9);
+        "200 namespaces (40 deleted while being created), cleanup finalizer %s: all settled in %.2f s%n",
+        finalizer, elapsed / 1e9);
 
     WatcherStatus status = watcher.status();
     assertThat(status.provisioned()).isEqualTo(160);
@@ -124,6 +131,9 @@ class NamespaceWatcherBurstTest {
         }
         assertThat(cluster.onlyReport(PlanPhase.CREATION, name).status()).isEqualTo(PlanStatus.SUCCEEDED);
         assertThat(cluster.annotation(name, "provisioning.fanout.dev/tenant")).as(name).isEqualTo("1");
+        assertThat(cluster.get(name).getMetadata().getFinalizers())
+            .as(name)
+            .isEqualTo(finalizer ? List.of("provisioning.fanout.dev/tenant") : List.of());
       }
     }
     assertThat(creation.interrupted).as("each doomed namespace's queues step").hasValue(40);

@@ -96,7 +96,8 @@ class NamespaceWatcherLeaderElectionTest {
     assertThat(follower.recorder().executions).as("the follower provisions nothing").isEmpty();
     assertThat(follower.watcher().status().leader()).isFalse();
     assertThat(follower.watcher().status().synced()).isFalse();
-    assertThat(follower.watcher().currentLeader()).isEqualTo(leader.identity());
+    // A follower learns who leads at its next attempt to acquire the lease.
+    await().until(() -> leader.identity().equals(follower.watcher().currentLeader()));
 
     // A graceful shutdown releases the lease: the follower takes over without waiting it out.
     leader.watcher().close();

@@ -194,7 +194,7 @@ class NamespaceWatcherTest {
     StepRecorder cleanup = new StepRecorder("cleanup");
     ProvisioningPlan creation =
         ProvisioningPlan.builder("tenant", "1")
-            .step("certificate", recorder.sleepingOrHanging(Duration.ZERO, ns -> true, hanging))
+            .step("certificate", recorder.sleepingOrHanging(Duration.ZERO, "test101"::equals, hanging))
             .step("dns-record", recorder.sleeping(Duration.ZERO), "certificate")
             .step("sqs-queues", recorder.sleeping(Duration.ZERO))
             .build();
@@ -209,6 +209,7 @@ class NamespaceWatcherTest {
     await().until(() -> hanging.contains("test101"));
     cluster.delete("test101");
     await().until(() -> watcher.status().deleted() == 1);
+    settleAfter(watcher, "marker");
 
     PlanReport created = cluster.onlyReport(PlanPhase.CREATION, "test101");
     assertThat(created.status()).isEqualTo(PlanStatus.CANCELLED);
@@ -220,7 +221,7 @@ class NamespaceWatcherTest {
     assertThat(cleanup.starts("test101", "dns-record")).isEqualTo(1);
     assertThat(cleanup.starts("test101", "certificate")).isEqualTo(1);
     assertThat(watcher.status().cancelled()).isEqualTo(1);
-    assertThat(watcher.status().provisioned()).isZero();
+    assertThat(watcher.status().provisioned()).as("only the marker").isEqualTo(1);
   }
 
   @Test
@@ -249,6 +250,78 @@ class NamespaceWatcherTest {
     await().until(() -> watcher.status().deleted() == 1);
     assertThat(cleanup.starts("test101", "certificate")).isEqualTo(1);
     assertThat(recorder.starts("test101", "certificate")).as("never created again").isEqualTo(1);
+  }
+
+  @Test
+  void withACleanupFinalizerADeletionMadeWhileNoWatcherRanIsStillCleanedUp() {
+    StepRecorder cleanup = new StepRecorder("cleanup");
+    ProvisioningPlan creation = original(recorder.sleeping(Duration.ZERO));
+    ProvisioningPlan deletion = cleanupPlan(cleanup);
+    NamespaceWatcher first = started(watcher(creation).deletionPlan(deletion).cleanupFinalizer(true));
+    cluster.create("test101");
+    await().until(() -> first.status().provisioned() == 1);
+    assertThat(cluster.get("test101").getMetadata().getFinalizers()).containsExactly(KEY);
+    first.close();
+
+    cluster.delete("test101"); // nobody watches; the finalizer keeps it Terminating
+    assertThat(cluster.get("test101").getMetadata().getDeletionTimestamp()).isNotNull();
+
+    NamespaceWatcher second = started(watcher(creation).deletionPlan(deletion).cleanupFinalizer(true));
+    await().until(() -> second.status().deleted() == 1 && cluster.get("test101") == null);
+    settleAfter(second, "marker");
+
+    assertThat(cleanup.starts("test101", "dns-record")).as("cleaned up once").isEqualTo(1);
+    assertThat(cleanup.starts("test101", "certificate")).isEqualTo(1);
+    assertThat(recorder.of("test101")).as("created once, by the first watcher").hasSize(6);
+  }
+
+  @Test
+  void withACleanupFinalizerADeleteDuringCreationIsCancelledCleanedUpOnceAndLetGo() {
+    Queue<String> hanging = new ConcurrentLinkedQueue<>();
+    StepRecorder cleanup = new StepRecorder("cleanup");
+    ProvisioningPlan creation =
+        ProvisioningPlan.builder("tenant", "1")
+            .step("certificate", recorder.sleepingOrHanging(Duration.ZERO, "test101"::equals, hanging))
+            .step("dns-record", recorder.sleeping(Duration.ZERO), "certificate")
+            .build();
+    NamespaceWatcher watcher =
+        started(watcher(creation).deletionPlan(cleanupPlan(cleanup)).cleanupFinalizer(true));
+
+    cluster.create("test101");
+    await().until(() -> hanging.contains("test101"));
+    assertThat(cluster.get("test101").getMetadata().getFinalizers()).as("held before any step").containsExactly(KEY);
+    cluster.delete("test101");
+    await().until(() -> watcher.status().deleted() == 1 && cluster.get("test101") == null);
+    settleAfter(watcher, "marker");
+
+    assertThat(cluster.onlyReport(PlanPhase.CREATION, "test101").status()).isEqualTo(PlanStatus.CANCELLED);
+    assertThat(recorder.starts("test101", "dns-record")).isZero();
+    assertThat(cleanup.starts("test101", "dns-record")).isEqualTo(1);
+    assertThat(cleanup.starts("test101", "certificate")).isEqualTo(1);
+    assertThat(cluster.reports(PlanPhase.DELETION, "test101")).hasSize(1);
+  }
+
+  @Test
+  void aCleanupFinalizerNeedsADeletionPlan() {
+    assertThatThrownBy(() -> NamespaceWatcher.builder(client).creationPlan(original(ctx -> {})).cleanupFinalizer(true).build())
+        .hasMessage("cleanupFinalizer(true) needs a deletionPlan to run");
+  }
+
+  static ProvisioningPlan cleanupPlan(StepRecorder cleanup) {
+    return ProvisioningPlan.builder("tenant-cleanup", "1")
+        .step("dns-record", cleanup.sleeping(Duration.ZERO))
+        .step("certificate", cleanup.sleeping(Duration.ZERO), "dns-record")
+        .build();
+  }
+
+  /**
+   * Creates {@code marker} and waits until the watcher has handled it and is idle. Watch events
+   * arrive in order, so every event before the marker's has been handled, and its work done.
+   */
+  void settleAfter(NamespaceWatcher watcher, String marker) {
+    long before = watcher.status().provisioned();
+    cluster.create(marker);
+    await().until(() -> watcher.status().provisioned() > before && watcher.status().inFlight() == 0);
   }
 
   @Test

@@ -15,10 +15,12 @@ import dev.fanout.retry.RetryPolicy;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -48,6 +50,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Reconciler {
   private static final Logger log = LoggerFactory.getLogger("dev.fanout.k8s.NamespaceWatcher");
+  private static final int MAX_CONFLICTS = 5;
 
   private enum Phase {
     IDLE,
@@ -72,6 +75,8 @@ public final class Reconciler {
   /** Names (and UIDs) this term provisioned, until the informer's cache shows the annotation. */
   private final Map<String, String> provisionedUids = new ConcurrentHashMap<>();
   private final Set<String> submitted = ConcurrentHashMap.newKeySet();
+  /** UIDs whose deletion plan ran while they were Terminating, until their DELETED event. */
+  private final Set<String> finalizedUids = ConcurrentHashMap.newKeySet();
   private final SharedIndexInformer<Namespace> informer;
   private final Events events = new Events();
   private volatile boolean synced;
@@ -211,7 +216,7 @@ public final class Reconciler {
       terminating(name, namespace.getMetadata().getUid());
       return;
     }
-    if (isProvisioned(namespace)) {
+    if (isProvisioned(namespace) && (!settings.useFinalizer() || hasFinalizer(namespace))) {
       if (added) {
         counters.alreadyProvisioned.increment();
         log.debug("{}: namespace {} is already provisioned", settings.name(), name);
@@ -224,7 +229,10 @@ public final class Reconciler {
     submit(name);
   }
 
-  /** A namespace being deleted (Terminating): stop creating it; its DELETED event follows. */
+  /**
+   * A namespace being deleted (Terminating): stop creating it. If it carries this watcher's
+   * finalizer, the run cleans it up and removes the finalizer; otherwise its DELETED event follows.
+   */
   private void terminating(String name, @Nullable String uid) {
     boolean[] cancelled = {false};
     states.compute(
@@ -286,7 +294,7 @@ public final class Reconciler {
       Namespace tombstone = takeTombstone(name);
       if (tombstone != null) {
         try {
-          deleteIfGone(name, tombstone);
+          deleted(name, tombstone);
         } finally {
           setIdle(name);
         }
@@ -295,19 +303,35 @@ public final class Reconciler {
         }
       }
       Namespace current = cached(name);
-      if (current == null
-          || !matches(current)
-          || current.getMetadata().getDeletionTimestamp() != null) {
+      if (current == null || !matches(current)) {
+        return null;
+      }
+      if (current.getMetadata().getDeletionTimestamp() != null) {
+        if (hasFinalizer(current)) {
+          setPhase(name, Phase.DELETING);
+          try {
+            finalizeDeletion(name, current);
+          } finally {
+            setIdle(name);
+          }
+        }
         return null;
       }
       if (isProvisioned(current)) {
+        if (settings.useFinalizer() && !hasFinalizer(current)) {
+          editFinalizer(name, current, true); // provisioned before finalizers were turned on
+        }
         return null;
       }
       if (!startCreating(name, current.getMetadata().getUid())) {
         return null; // deleted meanwhile: the run that the delete event submitted handles it
       }
       try {
-        create(name, current);
+        // With a finalizer, nothing is created before the namespace is held by it, so no
+        // deletion can slip by unseen.
+        if (!settings.useFinalizer() || hasFinalizer(current) || editFinalizer(name, current, true)) {
+          create(name, current);
+        }
       } finally {
         setIdle(name);
       }
@@ -358,6 +382,16 @@ public final class Reconciler {
         });
   }
 
+  private void setPhase(String name, Phase phase) {
+    states.compute(
+        name,
+        (key, state) -> {
+          KeyState s = state != null ? state : new KeyState();
+          s.phase = phase;
+          return s;
+        });
+  }
+
   private void create(String name, Namespace namespace) {
     log.info("Processing namespace creation: {}", name);
     PlanReport report = creation.run(namespace);
@@ -384,14 +418,22 @@ public final class Reconciler {
   }
 
   /**
-   * Runs the deletion plan for a namespace whose delete event arrived, unless the namespace
-   * still exists with the same UID and is not being deleted: then it only stopped matching the
-   * label selector, and its resources stay.
+   * Runs the deletion plan for a namespace whose delete event arrived, unless it was cleaned up
+   * already (while it was Terminating, held by this watcher's finalizer), or with finalizers on it
+   * was never provisioned (nothing is created before the finalizer holds a namespace, and the
+   * clean-up removes the mark), or it still exists with the same UID and is not being deleted:
+   * then it only stopped matching the label selector, and its resources stay.
    */
-  private void deleteIfGone(String name, Namespace tombstone) {
+  private void deleted(String name, Namespace tombstone) {
     String uid = tombstone.getMetadata().getUid();
     if (uid != null) {
       provisionedUids.remove(name, uid);
+      if (finalizedUids.remove(uid)) {
+        return;
+      }
+    }
+    if (settings.useFinalizer() && !isMarked(tombstone)) {
+      return;
     }
     if (stillExists(name, uid)) {
       log.info(
@@ -402,9 +444,16 @@ public final class Reconciler {
       counters.deleted.increment();
       return;
     }
+    runDeletion(name, tombstone);
+  }
+
+  /** Runs the deletion plan; returns whether it succeeded. */
+  private boolean runDeletion(String name, Namespace namespace) {
     log.info("Processing namespace deletion: {}", name);
-    PlanReport report = deletion.run(tombstone);
-    if (report.status() == PlanStatus.SUCCEEDED) {
+    PlanRunner plan = Objects.requireNonNull(deletion);
+    PlanReport report = plan.run(namespace);
+    boolean succeeded = report.status() == PlanStatus.SUCCEEDED;
+    if (succeeded) {
       counters.deleted.increment();
       log.info("Namespace {} cleaned up: {}", name, report.summary());
     } else {
@@ -412,6 +461,30 @@ public final class Reconciler {
       log.warn("Clean-up of namespace {} incomplete: {}", name, report.summary());
     }
     finished(PlanPhase.DELETION, report);
+    return succeeded;
+  }
+
+  /**
+   * A Terminating namespace held by this watcher's finalizer: runs the deletion plan, then lets
+   * the namespace go by removing the finalizer (and the mark). A failed clean-up keeps the
+   * finalizer, so the next resync or change tries again.
+   */
+  private void finalizeDeletion(String name, Namespace namespace) {
+    String uid = namespace.getMetadata().getUid();
+    if (uid != null && finalizedUids.contains(uid)) {
+      return; // cleaned up already; the cache has not caught up yet
+    }
+    boolean cleaned = deletion == null || runDeletion(name, namespace);
+    if (!cleaned) {
+      log.warn("Namespace {} keeps its finalizer {} until its clean-up succeeds", name, settings.annotationKey());
+      return;
+    }
+    if (uid != null) {
+      finalizedUids.add(uid); // before the finalizer goes: the DELETED event may follow at once
+    }
+    if (!editFinalizer(name, namespace, false) && uid != null) {
+      finalizedUids.remove(uid);
+    }
   }
 
   private boolean stillExists(String name, @Nullable String uid) {
@@ -472,6 +545,123 @@ public final class Reconciler {
     }
   }
 
+  /**
+   * Adds or removes this watcher's finalizer (removing also removes the mark) with a JSON Patch
+   * that first tests the resourceVersion it read, so a concurrent change is refused, not lost;
+   * refusals are retried with a fresh read. (A JSON merge patch would replace the whole list.)
+   *
+   * @return whether the namespace now has ({@code add}) or no longer has the finalizer
+   */
+  private boolean editFinalizer(String name, Namespace seen, boolean add) {
+    String finalizer = settings.annotationKey();
+    String uid = seen.getMetadata().getUid();
+    for (int attempt = 1; attempt <= MAX_CONFLICTS; attempt++) {
+      Outcome<Namespace> read =
+          settings.apiRetry().execute(() -> settings.client().namespaces().withName(name).get());
+      if (!(read instanceof Outcome.Success<Namespace> found)) {
+        logFailedEdit(name, add, ((Outcome.Failure<Namespace>) read).error());
+        return false;
+      }
+      Namespace now = found.value();
+      if (now == null || (uid != null && !uid.equals(now.getMetadata().getUid()))) {
+        return !add; // gone (or replaced): nothing to hold
+      }
+      List<String> finalizers = now.getMetadata().getFinalizers();
+      int index = finalizers == null ? -1 : finalizers.indexOf(finalizer);
+      if ((index >= 0) == add) {
+        return true;
+      }
+      if (add && now.getMetadata().getDeletionTimestamp() != null) {
+        return false; // the API server refuses new finalizers on a Terminating object
+      }
+      String patch =
+          add
+              ? addFinalizerPatch(
+                  now.getMetadata().getResourceVersion(), finalizer, finalizers == null || finalizers.isEmpty())
+              : removeFinalizerPatch(
+                  now.getMetadata().getResourceVersion(), index, isMarked(now) ? finalizer : null);
+      Outcome<Namespace> patched =
+          settings
+              .apiRetry()
+              .execute(() -> settings.client().resource(now).patch(PatchContext.of(PatchType.JSON), patch));
+      if (patched instanceof Outcome.Failure<Namespace> f) {
+        if (f.error() instanceof KubernetesClientException k && (k.getCode() == 409 || k.getCode() == 422)) {
+          continue; // changed since read (the test op failed): read again
+        }
+        logFailedEdit(name, add, f.error());
+        return false;
+      }
+      log.debug("{}: {} finalizer {} on namespace {}", settings.name(), add ? "added" : "removed", finalizer, name);
+      return true;
+    }
+    log.warn(
+        "{}: namespace {} kept changing; gave up {} finalizer {} after {} attempts",
+        settings.name(), name, add ? "adding" : "removing", finalizer, MAX_CONFLICTS);
+    return false;
+  }
+
+  private void logFailedEdit(String name, boolean add, Throwable error) {
+    if (!Thread.currentThread().isInterrupted()) {
+      log.warn(
+          "{}: {} the finalizer of namespace {} failed: {}",
+          settings.name(), add ? "adding" : "removing", name, error.toString());
+    }
+  }
+
+  /**
+   * A JSON Patch that adds {@code finalizer}, if the resourceVersion is still the one read. With
+   * no finalizers yet it sets the whole list (an append needs an existing array), which the
+   * version test makes safe.
+   */
+  static String addFinalizerPatch(@Nullable String resourceVersion, String finalizer, boolean noList) {
+    String add =
+        noList
+            ? "{\"op\":\"add\",\"path\":\"/metadata/finalizers\",\"value\":[" + quote(finalizer) + "]}"
+            : "{\"op\":\"add\",\"path\":\"/metadata/finalizers/-\",\"value\":" + quote(finalizer) + "}";
+    return "[" + testVersion(resourceVersion) + add + "]";
+  }
+
+  /**
+   * A JSON Patch that removes the finalizer at {@code index} and, if given, the annotation
+   * {@code mark}, if the resourceVersion is still the one read.
+   */
+  static String removeFinalizerPatch(@Nullable String resourceVersion, int index, @Nullable String mark) {
+    StringBuilder patch =
+        new StringBuilder("[")
+            .append(testVersion(resourceVersion))
+            .append("{\"op\":\"remove\",\"path\":\"/metadata/finalizers/")
+            .append(index)
+            .append("\"}");
+    if (mark != null) {
+      patch
+          .append(",{\"op\":\"remove\",\"path\":")
+          .append(quote("/metadata/annotations/" + mark.replace("~", "~0").replace("/", "~1")))
+          .append('}');
+    }
+    return patch.append(']').toString();
+  }
+
+  private static String testVersion(@Nullable String resourceVersion) {
+    return resourceVersion == null
+        ? ""
+        : "{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":" + quote(resourceVersion) + "},";
+  }
+
+  private static String quote(String value) {
+    StringBuilder quoted = new StringBuilder(value.length() + 2).append('"');
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '"' || c == '\\') {
+        quoted.append('\\').append(c);
+      } else if (c < 0x20) {
+        quoted.append(String.format("\\u%04x", (int) c));
+      } else {
+        quoted.append(c);
+      }
+    }
+    return quoted.append('"').toString();
+  }
+
   private void finished(PlanPhase phase, PlanReport report) {
     if (meters != null) {
       meters.planEnded(phase, report);
@@ -492,6 +682,18 @@ public final class Reconciler {
       log.warn("{}: namespace filter failed for {}; skipped", settings.name(), nameOf(namespace), e);
       return false;
     }
+  }
+
+  /** Whether the namespace carries this watcher's finalizer. */
+  private boolean hasFinalizer(Namespace namespace) {
+    List<String> finalizers = namespace.getMetadata().getFinalizers();
+    return finalizers != null && finalizers.contains(settings.annotationKey());
+  }
+
+  /** Whether the namespace carries this watcher's mark, whatever the version. */
+  private boolean isMarked(Namespace namespace) {
+    Map<String, String> annotations = namespace.getMetadata().getAnnotations();
+    return annotations != null && annotations.containsKey(settings.annotationKey());
   }
 
   /** Marked with this plan's version, or provisioned by this term and not yet seen marked. */

@@ -20,6 +20,7 @@ public record WatcherSettings(
     ProvisioningPlan creationPlan,
     @Nullable ProvisioningPlan deletionPlan,
     String annotationKey,
+    boolean useFinalizer,
     int maxConcurrentNamespaces,
     Duration shutdownTimeout,
     Duration resyncPeriod,

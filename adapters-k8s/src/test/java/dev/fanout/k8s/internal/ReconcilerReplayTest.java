@@ -70,7 +70,7 @@ class ReconcilerReplayTest {
   private Reconciler reconciler(ProvisioningPlan plan, WatcherCounters counters, AtomicInteger filterCalls) {
     return new Reconciler(
         new WatcherSettings(
-            "replay", client, null, ns -> filterCalls.incrementAndGet() > 0, plan, null, KEY, 4,
+            "replay", client, null, ns -> filterCalls.incrementAndGet() > 0, plan, null, KEY, false, 4,
             Duration.ofSeconds(5), Duration.ZERO, Duration.ofSeconds(5),
             Thread.ofVirtual().factory(), Thread.ofVirtual().factory(),
             RetryPolicy.none(), PlanListener.none(), null),
