@@ -27,8 +27,8 @@ import java.util.UUID;
  *     whole seconds (the Lease stores seconds), at least 1 s
  * @param renewDeadline how long the leader keeps retrying to renew before it gives up leading;
  *     less than {@code leaseDuration}
- * @param retryPeriod how often candidates try to acquire and the leader renews; {@code renewDeadline}
- *     must exceed {@code 2.2 * retryPeriod} (fabric8 adds up to 120% jitter to it)
+ * @param retryPeriod how often candidates try to acquire and the leader renews; {@code
+ *     renewDeadline} must exceed {@code 2.2 * retryPeriod} (fabric8 adds up to 120% jitter to it)
  */
 public record LeaderElection(
     String leaseNamespace,
@@ -60,19 +60,24 @@ public record LeaderElection(
           "leaseDuration must be whole seconds, at least 1 s, was " + leaseDuration);
     }
     if (retryPeriod.toMillis() < 1) {
-      throw new IllegalArgumentException(
-          "retryPeriod must be at least 1 ms, was " + retryPeriod);
+      throw new IllegalArgumentException("retryPeriod must be at least 1 ms, was " + retryPeriod);
     }
     if (renewDeadline.compareTo(leaseDuration) >= 0) {
       throw new IllegalArgumentException(
-          "renewDeadline must be less than leaseDuration (" + leaseDuration + "), was "
+          "renewDeadline must be less than leaseDuration ("
+              + leaseDuration
+              + "), was "
               + renewDeadline);
     }
     long retryWithJitter = retryPeriod.toMillis() + (long) Math.ceil(retryPeriod.toMillis() * 1.2);
     if (renewDeadline.toMillis() <= retryWithJitter) {
       throw new IllegalArgumentException(
-          "renewDeadline must be more than retryPeriod plus 120% jitter (" + retryWithJitter
-              + " ms for retryPeriod " + retryPeriod + "), was " + renewDeadline);
+          "renewDeadline must be more than retryPeriod plus 120% jitter ("
+              + retryWithJitter
+              + " ms for retryPeriod "
+              + retryPeriod
+              + "), was "
+              + renewDeadline);
     }
   }
 

@@ -72,8 +72,9 @@ import org.slf4j.LoggerFactory;
  *       the steps, so a crash in between runs the plan again later: steps must be idempotent.
  *   <li><b>Deletion cancels creation.</b> A namespace deleted (or set Terminating) while it is
  *       being created has its running steps interrupted and its waiting steps dropped; then the
- *       deletion plan runs for it, once. A delete event for a namespace that still exists with the same
- *       UID (it only stopped matching the label selector) does not run the deletion plan.
+ *       deletion plan runs for it, once. A delete event for a namespace that still exists with
+ *       the same UID (it only stopped matching the label selector) does not run the deletion
+ *       plan.
  *   <li><b>Failures stay local.</b> A failed step is retried by its {@link
  *       dev.fanout.retry.RetryPolicy}, then reported with its dependants skipped; the namespace
  *       stays unmarked, so the next resync or change tries the plan again. Other namespaces go on.
@@ -134,7 +135,8 @@ public final class NamespaceWatcher implements AutoCloseable {
   private volatile @Nullable String currentLeader;
 
   private NamespaceWatcher(Builder b, ProvisioningPlan creationPlan) {
-    String annotationKey = b.annotationKey != null ? b.annotationKey : ANNOTATION_PREFIX + creationPlan.name();
+    String annotationKey =
+        b.annotationKey != null ? b.annotationKey : ANNOTATION_PREFIX + creationPlan.name();
     ThreadFactory workers =
         b.threadFactory != null
             ? b.threadFactory
@@ -223,7 +225,10 @@ public final class NamespaceWatcher implements AutoCloseable {
     } else {
       log.info(
           "{}: {} joins the leader election for lease {}/{}",
-          settings.name(), election.identity(), election.leaseNamespace(), election.leaseName());
+          settings.name(),
+          election.identity(),
+          election.leaseNamespace(),
+          election.leaseName());
       joinElection();
     }
   }
@@ -283,7 +288,9 @@ public final class NamespaceWatcher implements AutoCloseable {
     if (draining != null) {
       log.info(
           "{}: stopping; waiting up to {} for {} namespace(s) in flight",
-          settings.name(), settings.shutdownTimeout(), draining.inFlight());
+          settings.name(),
+          settings.shutdownTimeout(),
+          draining.inFlight());
       draining.drain(); // still leader meanwhile, so no other replica starts the same work
     }
     leader = false;
@@ -360,7 +367,8 @@ public final class NamespaceWatcher implements AutoCloseable {
                       .withRetryPeriod(e.retryPeriod())
                       .withReleaseOnCancel(true)
                       .withLeaderCallbacks(
-                          new LeaderCallbacks(this::startedLeading, this::stoppedLeading, this::newLeader))
+                          new LeaderCallbacks(
+                              this::startedLeading, this::stoppedLeading, this::newLeader))
                       .build())
               .build()
               .start();
@@ -368,7 +376,8 @@ public final class NamespaceWatcher implements AutoCloseable {
       run.whenComplete(
           (ignored, error) -> {
             if (error != null && !(error instanceof CancellationException)) {
-              log.warn("{}: leader election ended with an error; rejoining", settings.name(), error);
+              log.warn(
+                  "{}: leader election ended with an error; rejoining", settings.name(), error);
             }
             boolean rejoin;
             lock.lock();
@@ -388,7 +397,9 @@ public final class NamespaceWatcher implements AutoCloseable {
   }
 
   private void startedLeading() {
-    log.info("{}: {} is now the leader; starting to watch namespaces", settings.name(),
+    log.info(
+        "{}: {} is now the leader; starting to watch namespaces",
+        settings.name(),
         Objects.requireNonNull(election).identity());
     beginTerm();
   }
@@ -399,7 +410,10 @@ public final class NamespaceWatcher implements AutoCloseable {
 
   private void newLeader(@Nullable String identity) {
     currentLeader = identity;
-    log.info("{}: the leader is {}", settings.name(), identity == null || identity.isEmpty() ? "none" : identity);
+    log.info(
+        "{}: the leader is {}",
+        settings.name(),
+        identity == null || identity.isEmpty() ? "none" : identity);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -427,11 +441,7 @@ public final class NamespaceWatcher implements AutoCloseable {
     private Duration cancelGrace = Duration.ofSeconds(10);
     private @Nullable ThreadFactory threadFactory;
     private RetryPolicy apiRetry =
-        RetryPolicy.builder()
-            .name("k8s-api")
-            .maxAttempts(3)
-            .retryOn(Builder::isTransient)
-            .build();
+        RetryPolicy.builder().name("k8s-api").maxAttempts(3).retryOn(Builder::isTransient).build();
     private PlanListener listener = PlanListener.none();
     private @Nullable LeaderElection election;
     private @Nullable MeterRegistry registry;
@@ -511,13 +521,21 @@ public final class NamespaceWatcher implements AutoCloseable {
           slash < 0
               || (!prefix.isEmpty()
                   && prefix.length() <= 253
-                  && prefix.chars().allMatch(c -> (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')
+                  && prefix
+                      .chars()
+                      .allMatch(
+                          c ->
+                              (c >= 'a' && c <= 'z')
+                                  || (c >= '0' && c <= '9')
+                                  || c == '-'
+                                  || c == '.')
                   && Character.isLetterOrDigit(prefix.charAt(0))
                   && Character.isLetterOrDigit(prefix.charAt(prefix.length() - 1)));
       if (!prefixOk || last.length() > 63 || !ProvisioningStep.isNameLike(last)) {
         throw new IllegalArgumentException(
             "annotationKey must be a qualified name such as 'example.com/provisioned', was '"
-                + key + "'");
+                + key
+                + "'");
       }
       this.annotationKey = key;
       return this;
@@ -539,18 +557,23 @@ public final class NamespaceWatcher implements AutoCloseable {
       return this;
     }
 
-    /** How many namespaces are processed at once, 1 to {@value #MAX_CONCURRENT_NAMESPACES}; 16 unless set. */
+    /**
+     * How many namespaces are processed at once, 1 to {@value #MAX_CONCURRENT_NAMESPACES}; 16
+     * unless set.
+     */
     public Builder maxConcurrentNamespaces(int max) {
       if (max < 1 || max > MAX_CONCURRENT_NAMESPACES) {
         throw new IllegalArgumentException(
-            "maxConcurrentNamespaces must be between 1 and " + MAX_CONCURRENT_NAMESPACES
-                + ", was " + max);
+            "maxConcurrentNamespaces must be between 1 and "
+                + MAX_CONCURRENT_NAMESPACES
+                + ", was "
+                + max);
       }
       this.maxConcurrentNamespaces = max;
       return this;
     }
 
-    /** How long {@link #close()} lets in-flight work finish before it cancels it; 30 s unless set. */
+    /** How long {@link #close()} lets in-flight work finish before cancelling it; 30 s default. */
     public Builder shutdownTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "shutdownTimeout must not be null");
       if (timeout.isNegative()) {

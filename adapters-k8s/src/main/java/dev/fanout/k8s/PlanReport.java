@@ -19,7 +19,8 @@ import java.util.stream.Collectors;
  *   case SUCCEEDED -> log.info(report.summary());
  *   case FAILED -> report.steps().stream()
  *       .filter(s -> s.status().isFailure())
- *       .forEach(s -> log.warn("{} failed after {} attempt(s)", s.step(), s.attempts(), s.error()));
+ *       .forEach(s -> log.warn("{} failed after {} attempt(s)", s.step(), s.attempts(),
+ *           s.error()));
  *   case CANCELLED -> log.info("{} was deleted while being created", report.namespace());
  * }
  * }

@@ -172,8 +172,10 @@ public final class ProvisioningPlan {
    */
   public PlanReport run(Namespace namespace) {
     return new PlanRunner(
-            this, Thread.ofVirtual().name("fanout-plan-" + name + "-", 0).factory(),
-            PlanRunner.DEFAULT_CANCEL_GRACE, PlanRunner.StepObserver.NONE)
+            this,
+            Thread.ofVirtual().name("fanout-plan-" + name + "-", 0).factory(),
+            PlanRunner.DEFAULT_CANCEL_GRACE,
+            PlanRunner.StepObserver.NONE)
         .run(namespace);
   }
 

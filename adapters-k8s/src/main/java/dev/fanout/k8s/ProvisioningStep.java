@@ -56,7 +56,10 @@ public record ProvisioningStep(
     Objects.requireNonNull(action, "action of step '" + name + "' must not be null");
     if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
       throw new IllegalArgumentException(
-          "timeout of step '" + name + "' must be positive (or null for the plan's), was " + timeout);
+          "timeout of step '"
+              + name
+              + "' must be positive (or null for the plan's), was "
+              + timeout);
     }
   }
 

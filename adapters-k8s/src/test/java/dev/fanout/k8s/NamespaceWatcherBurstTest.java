@@ -24,7 +24,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 @EnableKubernetesMockClient(crud = true)
 class NamespaceWatcherBurstTest {
   static final List<String> CREATION_STEPS =
-      List.of("certificate", "dns-record", "sqs-queues", "sns-topics", "kong-routes", "zadig-workflows");
+      List.of(
+          "certificate",
+          "dns-record",
+          "sqs-queues",
+          "sns-topics",
+          "kong-routes",
+          "zadig-workflows");
 
   KubernetesClient client;
 
@@ -47,7 +53,9 @@ class NamespaceWatcherBurstTest {
         ProvisioningPlan.builder("tenant", "1")
             .step("certificate", quick)
             .step("dns-record", quick, "certificate")
-            .step("sqs-queues", creation.sleepingOrHanging(Duration.ofMillis(30), doomed::contains, hanging))
+            .step(
+                "sqs-queues",
+                creation.sleepingOrHanging(Duration.ofMillis(30), doomed::contains, hanging))
             .step("sns-topics", quick)
             .step("kong-routes", quick)
             .step("zadig-workflows", quick)
@@ -80,7 +88,12 @@ class NamespaceWatcherBurstTest {
             .mapToObj(
                 part ->
                     Thread.ofVirtual()
-                        .start(() -> names.stream().skip(part).filter(n -> names.indexOf(n) % 4 == part).forEach(cluster::create)))
+                        .start(
+                            () ->
+                                names.stream()
+                                    .skip(part)
+                                    .filter(n -> names.indexOf(n) % 4 == part)
+                                    .forEach(cluster::create)))
             .toList();
     for (int deleted = 0; deleted < doomed.size(); deleted++) {
       String name = hanging.poll(60, TimeUnit.SECONDS);
@@ -103,7 +116,8 @@ class NamespaceWatcherBurstTest {
     long elapsed = System.nanoTime() - start;
     watcher.close();
     System.out.printf(
-        "200 namespaces (40 deleted while being created), cleanup finalizer %s: all settled in %.2f s%n",
+        "200 namespaces (40 deleted while being created), cleanup finalizer %s: all settled in %.2f"
+            + " s%n",
         finalizer, elapsed / 1e9);
 
     WatcherStatus status = watcher.status();
@@ -115,10 +129,14 @@ class NamespaceWatcherBurstTest {
     for (String name : names) {
       if (doomed.contains(name)) {
         assertThat(creation.starts(name, "sqs-queues")).as(name).isEqualTo(1);
-        assertThat(cluster.onlyReport(PlanPhase.CREATION, name).status()).as(name).isEqualTo(PlanStatus.CANCELLED);
+        assertThat(cluster.onlyReport(PlanPhase.CREATION, name).status())
+            .as(name)
+            .isEqualTo(PlanStatus.CANCELLED);
         assertThat(cluster.onlyReport(PlanPhase.CREATION, name).step("sqs-queues").status())
             .isEqualTo(StepStatus.CANCELLED);
-        assertThat(cluster.onlyReport(PlanPhase.DELETION, name).status()).as(name).isEqualTo(PlanStatus.SUCCEEDED);
+        assertThat(cluster.onlyReport(PlanPhase.DELETION, name).status())
+            .as(name)
+            .isEqualTo(PlanStatus.SUCCEEDED);
         for (String step : CREATION_STEPS) {
           assertThat(creation.starts(name, step)).as(name + " " + step).isLessThanOrEqualTo(1);
           assertThat(cleanup.starts(name, step)).as(name + " cleanup " + step).isEqualTo(1);
@@ -129,14 +147,28 @@ class NamespaceWatcherBurstTest {
           assertThat(creation.starts(name, step)).as(name + " " + step).isEqualTo(1);
           assertThat(cleanup.starts(name, step)).as(name + " cleanup " + step).isZero();
         }
-        assertThat(cluster.onlyReport(PlanPhase.CREATION, name).status()).isEqualTo(PlanStatus.SUCCEEDED);
-        assertThat(cluster.annotation(name, "provisioning.fanout.dev/tenant")).as(name).isEqualTo("1");
+        assertThat(cluster.onlyReport(PlanPhase.CREATION, name).status())
+            .isEqualTo(PlanStatus.SUCCEEDED);
+        assertThat(cluster.annotation(name, "provisioning.fanout.dev/tenant"))
+            .as(name)
+            .isEqualTo("1");
         assertThat(cluster.get(name).getMetadata().getFinalizers())
             .as(name)
             .isEqualTo(finalizer ? List.of("provisioning.fanout.dev/tenant") : List.of());
       }
     }
-    assertThat(creation.interrupted).as("each doomed namespace's queues step").hasValue(40);
+    // Every doomed namespace's queues step was interrupted (its other steps may have been too, if
+    // they were still running), and nothing of a surviving namespace was.
+    for (String name : doomed) {
+      assertThat(creation.of(name))
+          .filteredOn(e -> e.step().equals("sqs-queues"))
+          .singleElement()
+          .extracting(StepRecorder.Execution::outcome)
+          .isEqualTo("interrupted");
+    }
+    assertThat(creation.executions)
+        .filteredOn(e -> e.outcome().equals("interrupted"))
+        .allSatisfy(e -> assertThat(doomed).contains(e.namespace()));
     assertThat(creation.running).as("no step left running").hasValue(0);
     assertThat(cleanup.running).hasValue(0);
     assertThat(threads.alive()).as("no thread of the watcher left").isEmpty();

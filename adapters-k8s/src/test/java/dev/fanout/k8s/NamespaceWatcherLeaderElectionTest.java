@@ -54,7 +54,9 @@ class NamespaceWatcherLeaderElectionTest {
         ProvisioningPlan.builder("tenant", "1")
             .step("certificate", recorder.sleeping(Duration.ofMillis(20)))
             .step("dns-record", recorder.sleeping(Duration.ofMillis(20)), "certificate")
-            .step("sqs-queues", slowStep != null ? slowStep : recorder.sleeping(Duration.ofMillis(20)))
+            .step(
+                "sqs-queues",
+                slowStep != null ? slowStep : recorder.sleeping(Duration.ofMillis(20)))
             .build();
     NamespaceWatcher watcher =
         NamespaceWatcher.builder(own)
@@ -63,7 +65,8 @@ class NamespaceWatcherLeaderElectionTest {
             .leaderElection(
                 LeaderElection.lease("default", "namespace-watcher")
                     .withIdentity(identity)
-                    .withTiming(Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofMillis(250)))
+                    .withTiming(
+                        Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofMillis(250)))
             .build();
     resources.add(watcher);
     return new Replica(identity, recorder, watcher);
@@ -142,12 +145,19 @@ class NamespaceWatcherLeaderElectionTest {
         .ignoreException(KubernetesClientException.class)
         .until(
             () ->
-                client.resources(Lease.class).inNamespace("default").withName("namespace-watcher")
-                    .edit(lease -> new LeaseBuilder(lease).editSpec()
-                        .withHolderIdentity("intruder")
-                        .withRenewTime(ZonedDateTime.now(ZoneOffset.UTC))
-                        .endSpec().build())
-                != null);
+                client
+                        .resources(Lease.class)
+                        .inNamespace("default")
+                        .withName("namespace-watcher")
+                        .edit(
+                            lease ->
+                                new LeaseBuilder(lease)
+                                    .editSpec()
+                                    .withHolderIdentity("intruder")
+                                    .withRenewTime(ZonedDateTime.now(ZoneOffset.UTC))
+                                    .endSpec()
+                                    .build())
+                    != null);
 
     await().atMost(Duration.ofSeconds(10)).until(() -> leader.watcher().status().cancelled() == 1);
     assertThat(shared.interrupted).as("the hanging step was interrupted").hasValue(1);

@@ -67,27 +67,35 @@ class NamespaceWatcherTest {
   }
 
   static RetryPolicy quickRetries(int attempts) {
-    return RetryPolicy.builder().maxAttempts(attempts).backoff(Backoff.fixed(Duration.ofMillis(10))).build();
+    return RetryPolicy.builder()
+        .maxAttempts(attempts)
+        .backoff(Backoff.fixed(Duration.ofMillis(10)))
+        .build();
   }
 
   // ---------------------------------------------------------------------------------------------
 
   @Test
   void threeNamespacesCreatedAtOnceTakeAboutOneNamespacesTime() throws Exception {
-    NamespaceWatcher watcher = started(watcher(original(recorder.sleeping(Duration.ofMillis(200)))));
+    NamespaceWatcher watcher =
+        started(watcher(original(recorder.sleeping(Duration.ofMillis(200)))));
     List<String> names = List.of("test101", "test102", "test103");
 
     CountDownLatch go = new CountDownLatch(1);
     List<Thread> creators =
         names.stream()
-            .map(name -> Thread.ofVirtual().start(() -> {
-              try {
-                go.await();
-                cluster.create(name);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            }))
+            .map(
+                name ->
+                    Thread.ofVirtual()
+                        .start(
+                            () -> {
+                              try {
+                                go.await();
+                                cluster.create(name);
+                              } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                              }
+                            }))
             .toList();
     go.countDown();
     for (Thread creator : creators) {
@@ -100,20 +108,27 @@ class NamespaceWatcherTest {
     for (int i = 0; i < 3; i++) {
       List<StepRecorder.Execution> runs = recorder.of(names.get(i));
       assertThat(runs).hasSize(6);
-      firstStart[i] = runs.stream().mapToLong(StepRecorder.Execution::startNanos).min().orElseThrow();
+      firstStart[i] =
+          runs.stream().mapToLong(StepRecorder.Execution::startNanos).min().orElseThrow();
       lastEnd[i] = runs.stream().mapToLong(StepRecorder.Execution::endNanos).max().orElseThrow();
       assertThat(cluster.annotation(names.get(i), KEY)).isEqualTo("1");
     }
     long startSpread = max(firstStart) - min(firstStart);
-    long onePlan = IntStream.range(0, 3).mapToLong(i -> lastEnd[i] - firstStart[i]).min().orElseThrow();
+    long onePlan =
+        IntStream.range(0, 3).mapToLong(i -> lastEnd[i] - firstStart[i]).min().orElseThrow();
     long total = max(lastEnd) - min(firstStart);
     System.out.printf(
-        "3 namespaces: starts within %.1f ms, one plan %.0f ms, all three %.0f ms (sequential: ~%.0f ms)%n",
+        "3 namespaces: starts within %.1f ms, one plan %.0f ms, all three %.0f ms (sequential:"
+            + " ~%.0f ms)%n",
         startSpread / 1e6, onePlan / 1e6, total / 1e6, 3 * onePlan / 1e6);
 
-    assertThat(max(firstStart)).as("every namespace started before any finished").isLessThan(min(lastEnd));
+    assertThat(max(firstStart))
+        .as("every namespace started before any finished")
+        .isLessThan(min(lastEnd));
     assertThat(Duration.ofNanos(startSpread)).isLessThan(Duration.ofMillis(150));
-    assertThat(total).as("all three in well under twice one namespace's time").isLessThan(onePlan * 3 / 2);
+    assertThat(total)
+        .as("all three in well under twice one namespace's time")
+        .isLessThan(onePlan * 3 / 2);
     watcher.close();
     assertThat(threads.alive()).isEmpty();
   }
@@ -124,7 +139,9 @@ class NamespaceWatcherTest {
     StepAction ok = recorder.sleeping(Duration.ofMillis(10));
     ProvisioningPlan plan =
         ProvisioningPlan.builder("tenant", "1")
-            .step("certificate", recorder.failing(Integer.MAX_VALUE, "test-bad"::equals, Duration.ZERO))
+            .step(
+                "certificate",
+                recorder.failing(Integer.MAX_VALUE, "test-bad"::equals, Duration.ZERO))
             .step("dns-record", ok, "certificate")
             .step("sqs-queues", recorder.failing(2, "test-flaky"::equals, Duration.ZERO))
             .step("sns-topics", ok)
@@ -141,7 +158,8 @@ class NamespaceWatcherTest {
     assertThat(bad.status()).isEqualTo(PlanStatus.FAILED);
     assertThat(bad.step("certificate").attempts()).isEqualTo(3);
     assertThat(bad.stepsWith(StepStatus.SKIPPED)).containsExactly("dns-record");
-    assertThat(bad.stepsWith(StepStatus.SUCCEEDED)).containsExactlyInAnyOrder("sqs-queues", "sns-topics");
+    assertThat(bad.stepsWith(StepStatus.SUCCEEDED))
+        .containsExactlyInAnyOrder("sqs-queues", "sns-topics");
     assertThat(recorder.starts("test-bad", "dns-record")).isZero();
     assertThat(cluster.annotation("test-bad", KEY)).as("not marked: tried again later").isNull();
 
@@ -151,18 +169,40 @@ class NamespaceWatcherTest {
     assertThat(cluster.annotation("test-flaky", KEY)).isEqualTo("1");
     assertThat(cluster.annotation("test-good", KEY)).isEqualTo("1");
 
-    assertThat(registry.get("fanout.k8s.plans").tags("watcher", "tenants", "status", "failed").counter().count())
+    assertThat(
+            registry
+                .get("fanout.k8s.plans")
+                .tags("watcher", "tenants", "status", "failed")
+                .counter()
+                .count())
         .isEqualTo(1);
-    assertThat(registry.get("fanout.k8s.plans").tags("status", "succeeded", "phase", "creation").counter().count())
+    assertThat(
+            registry
+                .get("fanout.k8s.plans")
+                .tags("status", "succeeded", "phase", "creation")
+                .counter()
+                .count())
         .isEqualTo(2);
-    assertThat(registry.get("fanout.k8s.step.duration").tags("step", "certificate", "status", "failed").timer().count())
+    assertThat(
+            registry
+                .get("fanout.k8s.step.duration")
+                .tags("step", "certificate", "status", "failed")
+                .timer()
+                .count())
         .isEqualTo(1);
-    assertThat(registry.get("fanout.k8s.steps.not.run").tags("step", "dns-record", "status", "skipped").counter().count())
+    assertThat(
+            registry
+                .get("fanout.k8s.steps.not.run")
+                .tags("step", "dns-record", "status", "skipped")
+                .counter()
+                .count())
         .isEqualTo(1);
     assertThat(registry.get("fanout.k8s.namespaces.inflight").gauge().value()).isZero();
     assertThat(registry.get("fanout.k8s.leader").gauge().value()).isEqualTo(1);
     watcher.close();
-    assertThat(registry.find("fanout.k8s.plans").counters()).as("meters removed on close").isEmpty();
+    assertThat(registry.find("fanout.k8s.plans").counters())
+        .as("meters removed on close")
+        .isEmpty();
   }
 
   @Test
@@ -179,7 +219,10 @@ class NamespaceWatcherTest {
     // every second (resync); a filter that counts calls shows the replays happened.
     AtomicInteger seen = new AtomicInteger();
     NamespaceWatcher second =
-        started(watcher(plan).resyncPeriod(Duration.ofSeconds(1)).filter(ns -> seen.incrementAndGet() > 0));
+        started(
+            watcher(plan)
+                .resyncPeriod(Duration.ofSeconds(1))
+                .filter(ns -> seen.incrementAndGet() > 0));
     await().until(() -> second.status().alreadyProvisioned() == 5);
     await().until(() -> seen.get() >= 10);
 
@@ -194,7 +237,9 @@ class NamespaceWatcherTest {
     StepRecorder cleanup = new StepRecorder("cleanup");
     ProvisioningPlan creation =
         ProvisioningPlan.builder("tenant", "1")
-            .step("certificate", recorder.sleepingOrHanging(Duration.ZERO, "test101"::equals, hanging))
+            .step(
+                "certificate",
+                recorder.sleepingOrHanging(Duration.ZERO, "test101"::equals, hanging))
             .step("dns-record", recorder.sleeping(Duration.ZERO), "certificate")
             .step("sqs-queues", recorder.sleeping(Duration.ZERO))
             .build();
@@ -217,7 +262,8 @@ class NamespaceWatcherTest {
     assertThat(created.step("dns-record").attempts()).as("queued step dropped").isZero();
     assertThat(created.step("sqs-queues").status()).isEqualTo(StepStatus.SUCCEEDED);
     assertThat(recorder.interrupted).hasValue(1);
-    assertThat(cluster.onlyReport(PlanPhase.DELETION, "test101").status()).isEqualTo(PlanStatus.SUCCEEDED);
+    assertThat(cluster.onlyReport(PlanPhase.DELETION, "test101").status())
+        .isEqualTo(PlanStatus.SUCCEEDED);
     assertThat(cleanup.starts("test101", "dns-record")).isEqualTo(1);
     assertThat(cleanup.starts("test101", "certificate")).isEqualTo(1);
     assertThat(watcher.status().cancelled()).isEqualTo(1);
@@ -233,20 +279,37 @@ class NamespaceWatcherTest {
             .step("certificate", recorder.sleepingOrHanging(Duration.ZERO, ns -> true, hanging))
             .build();
     ProvisioningPlan deletion =
-        ProvisioningPlan.builder("tenant-cleanup", "1").step("certificate", cleanup.sleeping(Duration.ZERO)).build();
+        ProvisioningPlan.builder("tenant-cleanup", "1")
+            .step("certificate", cleanup.sleeping(Duration.ZERO))
+            .build();
     NamespaceWatcher watcher = started(watcher(creation).deletionPlan(deletion));
 
     // A finalizer keeps the namespace Terminating (deletionTimestamp set) after the delete call.
-    client.namespaces()
-        .resource(new NamespaceBuilder().withNewMetadata().withName("test101")
-            .withFinalizers("example.com/hold").endMetadata().build())
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName("test101")
+                .withFinalizers("example.com/hold")
+                .endMetadata()
+                .build())
         .create();
     await().until(() -> hanging.contains("test101"));
     cluster.delete("test101");
     await().until(() -> watcher.status().cancelled() == 1);
     assertThat(cleanup.starts("test101", "certificate")).as("not gone yet").isZero();
 
-    client.namespaces().withName("test101").edit(ns -> new NamespaceBuilder(ns).editMetadata().withFinalizers(List.of()).endMetadata().build());
+    client
+        .namespaces()
+        .withName("test101")
+        .edit(
+            ns ->
+                new NamespaceBuilder(ns)
+                    .editMetadata()
+                    .withFinalizers(List.of())
+                    .endMetadata()
+                    .build());
     await().until(() -> watcher.status().deleted() == 1);
     assertThat(cleanup.starts("test101", "certificate")).isEqualTo(1);
     assertThat(recorder.starts("test101", "certificate")).as("never created again").isEqualTo(1);
@@ -257,7 +320,8 @@ class NamespaceWatcherTest {
     StepRecorder cleanup = new StepRecorder("cleanup");
     ProvisioningPlan creation = original(recorder.sleeping(Duration.ZERO));
     ProvisioningPlan deletion = cleanupPlan(cleanup);
-    NamespaceWatcher first = started(watcher(creation).deletionPlan(deletion).cleanupFinalizer(true));
+    NamespaceWatcher first =
+        started(watcher(creation).deletionPlan(deletion).cleanupFinalizer(true));
     cluster.create("test101");
     await().until(() -> first.status().provisioned() == 1);
     assertThat(cluster.get("test101").getMetadata().getFinalizers()).containsExactly(KEY);
@@ -266,7 +330,8 @@ class NamespaceWatcherTest {
     cluster.delete("test101"); // nobody watches; the finalizer keeps it Terminating
     assertThat(cluster.get("test101").getMetadata().getDeletionTimestamp()).isNotNull();
 
-    NamespaceWatcher second = started(watcher(creation).deletionPlan(deletion).cleanupFinalizer(true));
+    NamespaceWatcher second =
+        started(watcher(creation).deletionPlan(deletion).cleanupFinalizer(true));
     await().until(() -> second.status().deleted() == 1 && cluster.get("test101") == null);
     settleAfter(second, "marker");
 
@@ -281,7 +346,9 @@ class NamespaceWatcherTest {
     StepRecorder cleanup = new StepRecorder("cleanup");
     ProvisioningPlan creation =
         ProvisioningPlan.builder("tenant", "1")
-            .step("certificate", recorder.sleepingOrHanging(Duration.ZERO, "test101"::equals, hanging))
+            .step(
+                "certificate",
+                recorder.sleepingOrHanging(Duration.ZERO, "test101"::equals, hanging))
             .step("dns-record", recorder.sleeping(Duration.ZERO), "certificate")
             .build();
     NamespaceWatcher watcher =
@@ -289,12 +356,15 @@ class NamespaceWatcherTest {
 
     cluster.create("test101");
     await().until(() -> hanging.contains("test101"));
-    assertThat(cluster.get("test101").getMetadata().getFinalizers()).as("held before any step").containsExactly(KEY);
+    assertThat(cluster.get("test101").getMetadata().getFinalizers())
+        .as("held before any step")
+        .containsExactly(KEY);
     cluster.delete("test101");
     await().until(() -> watcher.status().deleted() == 1 && cluster.get("test101") == null);
     settleAfter(watcher, "marker");
 
-    assertThat(cluster.onlyReport(PlanPhase.CREATION, "test101").status()).isEqualTo(PlanStatus.CANCELLED);
+    assertThat(cluster.onlyReport(PlanPhase.CREATION, "test101").status())
+        .isEqualTo(PlanStatus.CANCELLED);
     assertThat(recorder.starts("test101", "dns-record")).isZero();
     assertThat(cleanup.starts("test101", "dns-record")).isEqualTo(1);
     assertThat(cleanup.starts("test101", "certificate")).isEqualTo(1);
@@ -303,7 +373,12 @@ class NamespaceWatcherTest {
 
   @Test
   void aCleanupFinalizerNeedsADeletionPlan() {
-    assertThatThrownBy(() -> NamespaceWatcher.builder(client).creationPlan(original(ctx -> {})).cleanupFinalizer(true).build())
+    assertThatThrownBy(
+            () ->
+                NamespaceWatcher.builder(client)
+                    .creationPlan(original(ctx -> {}))
+                    .cleanupFinalizer(true)
+                    .build())
         .hasMessage("cleanupFinalizer(true) needs a deletionPlan to run");
   }
 
@@ -321,14 +396,17 @@ class NamespaceWatcherTest {
   void settleAfter(NamespaceWatcher watcher, String marker) {
     long before = watcher.status().provisioned();
     cluster.create(marker);
-    await().until(() -> watcher.status().provisioned() > before && watcher.status().inFlight() == 0);
+    await()
+        .until(() -> watcher.status().provisioned() > before && watcher.status().inFlight() == 0);
   }
 
   @Test
   void onlyNamespacesMatchingTheSelectorAreProvisionedAndLeavingTheSelectorIsNotADeletion() {
     StepRecorder cleanup = new StepRecorder("cleanup");
     ProvisioningPlan deletion =
-        ProvisioningPlan.builder("tenant-cleanup", "1").step("everything", cleanup.sleeping(Duration.ZERO)).build();
+        ProvisioningPlan.builder("tenant-cleanup", "1")
+            .step("everything", cleanup.sleeping(Duration.ZERO))
+            .build();
     NamespaceWatcher watcher =
         started(
             watcher(original(recorder.sleeping(Duration.ZERO)))
@@ -345,7 +423,12 @@ class NamespaceWatcherTest {
     assertThat(recorder.of("kube-tenant")).isEmpty();
 
     // tenant-a loses its label: the informer sees it leave (a DELETED event), but it still exists.
-    client.namespaces().withName("tenant-a").edit(ns -> new NamespaceBuilder(ns).editMetadata().withLabels(Map.of()).endMetadata().build());
+    client
+        .namespaces()
+        .withName("tenant-a")
+        .edit(
+            ns ->
+                new NamespaceBuilder(ns).editMetadata().withLabels(Map.of()).endMetadata().build());
     cluster.delete("tenant-b");
     await().until(() -> watcher.status().deleted() == 1);
     await().until(() -> watcher.status().inFlight() == 0);
@@ -358,7 +441,9 @@ class NamespaceWatcherTest {
   @Test
   void closeDrainsInFlightWorkWithinTheShutdownTimeout() {
     NamespaceWatcher watcher =
-        started(watcher(original(recorder.sleeping(Duration.ofMillis(300)))).shutdownTimeout(Duration.ofSeconds(20)));
+        started(
+            watcher(original(recorder.sleeping(Duration.ofMillis(300))))
+                .shutdownTimeout(Duration.ofSeconds(20)));
     cluster.create("test101");
     cluster.create("test102");
     await().until(() -> recorder.running.get() == 10); // both namespaces' five independent steps
@@ -374,7 +459,9 @@ class NamespaceWatcherTest {
   @Test
   void closeCancelsWhatIsLeftAfterTheShutdownTimeout() {
     NamespaceWatcher watcher =
-        started(watcher(original(recorder.sleeping(Duration.ofHours(1)))).shutdownTimeout(Duration.ofMillis(200)));
+        started(
+            watcher(original(recorder.sleeping(Duration.ofHours(1))))
+                .shutdownTimeout(Duration.ofMillis(200)));
     cluster.create("test101");
     await().until(() -> recorder.running.get() == 5);
 
@@ -399,21 +486,41 @@ class NamespaceWatcherTest {
         .hasMessage("resyncPeriod must be at least 1 s, or zero for none, was PT0.01S");
     assertThatThrownBy(() -> builder.shutdownTimeout(Duration.ofSeconds(-1)))
         .hasMessage("shutdownTimeout must not be negative, was PT-1S");
-    assertThatThrownBy(() -> builder.labelSelector(" ")).hasMessage("labelSelector must not be blank, was ' '");
+    assertThatThrownBy(() -> builder.labelSelector(" "))
+        .hasMessage("labelSelector must not be blank, was ' '");
     assertThatThrownBy(() -> builder.annotationKey("bad key"))
-        .hasMessage("annotationKey must be a qualified name such as 'example.com/provisioned', was 'bad key'");
+        .hasMessage(
+            "annotationKey must be a qualified name such as 'example.com/provisioned', was 'bad"
+                + " key'");
     assertThatThrownBy(() -> builder.name("no spaces")).hasMessageContaining("was 'no spaces'");
-    assertThatThrownBy(() -> LeaderElection.lease("ns", "lease").withTiming(Duration.ofMillis(1500), Duration.ofSeconds(1), Duration.ofMillis(100)))
+    assertThatThrownBy(
+            () ->
+                LeaderElection.lease("ns", "lease")
+                    .withTiming(
+                        Duration.ofMillis(1500), Duration.ofSeconds(1), Duration.ofMillis(100)))
         .hasMessage("leaseDuration must be whole seconds, at least 1 s, was PT1.5S");
-    assertThatThrownBy(() -> LeaderElection.lease("ns", "lease").withTiming(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(100)))
+    assertThatThrownBy(
+            () ->
+                LeaderElection.lease("ns", "lease")
+                    .withTiming(
+                        Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(100)))
         .hasMessage("renewDeadline must be less than leaseDuration (PT2S), was PT2S");
-    assertThatThrownBy(() -> LeaderElection.lease("ns", "lease").withTiming(Duration.ofSeconds(2), Duration.ofMillis(400), Duration.ofMillis(200)))
-        .hasMessage("renewDeadline must be more than retryPeriod plus 120% jitter (440 ms for retryPeriod PT0.2S), was PT0.4S");
+    assertThatThrownBy(
+            () ->
+                LeaderElection.lease("ns", "lease")
+                    .withTiming(
+                        Duration.ofSeconds(2), Duration.ofMillis(400), Duration.ofMillis(200)))
+        .hasMessage(
+            "renewDeadline must be more than retryPeriod plus 120% jitter (440 ms for retryPeriod"
+                + " PT0.2S), was PT0.4S");
 
-    NamespaceWatcher watcher = builder.creationPlan(original(ctx -> {})).annotationKey("example.com/ready").build();
+    NamespaceWatcher watcher =
+        builder.creationPlan(original(ctx -> {})).annotationKey("example.com/ready").build();
     assertThat(watcher.annotationKey()).isEqualTo("example.com/ready");
     watcher.start();
-    assertThatThrownBy(watcher::start).hasMessage("namespace watcher 'namespace-watcher' can only be started once, it is STARTED");
+    assertThatThrownBy(watcher::start)
+        .hasMessage(
+            "namespace watcher 'namespace-watcher' can only be started once, it is STARTED");
     watcher.close();
     watcher.close();
   }

@@ -21,7 +21,12 @@ class ProvisioningPlanTest {
   private static final StepAction NOTHING = ctx -> {};
 
   static Namespace namespace(String name) {
-    return new NamespaceBuilder().withNewMetadata().withName(name).withUid(name + "-uid").endMetadata().build();
+    return new NamespaceBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withUid(name + "-uid")
+        .endMetadata()
+        .build();
   }
 
   // --- Bad input, rejected at build time -------------------------------------------------------
@@ -64,7 +69,8 @@ class ProvisioningPlanTest {
 
   @Test
   void otherBadInputIsRejectedNamingTheFieldAndValue() {
-    assertThatThrownBy(() -> ProvisioningPlan.builder("p", "1").step("a", NOTHING).step("a", NOTHING).build())
+    assertThatThrownBy(
+            () -> ProvisioningPlan.builder("p", "1").step("a", NOTHING).step("a", NOTHING).build())
         .hasMessage("plan 'p' declares step 'a' twice");
     assertThatThrownBy(() -> ProvisioningPlan.builder("p", "1").build())
         .hasMessage("plan 'p' must have at least one step");
@@ -78,7 +84,8 @@ class ProvisioningPlanTest {
         .hasMessage("dependsOn of step 'a' names 'b' twice: [b, b]");
     assertThatThrownBy(() -> ProvisioningStep.of("a", NOTHING).withTimeout(Duration.ZERO))
         .hasMessage("timeout of step 'a' must be positive (or null for the plan's), was PT0S");
-    assertThatThrownBy(() -> ProvisioningPlan.builder("p", "1").defaultTimeout(Duration.ofSeconds(-1)))
+    assertThatThrownBy(
+            () -> ProvisioningPlan.builder("p", "1").defaultTimeout(Duration.ofSeconds(-1)))
         .hasMessage("defaultTimeout must be positive (or null for none), was PT-1S");
   }
 
@@ -87,7 +94,13 @@ class ProvisioningPlanTest {
     ProvisioningPlan plan = originalPlan(NOTHING);
 
     assertThat(plan.stepNames())
-        .containsExactly("certificate", "dns-record", "sqs-queues", "sns-topics", "kong-routes", "zadig-workflows");
+        .containsExactly(
+            "certificate",
+            "dns-record",
+            "sqs-queues",
+            "sns-topics",
+            "kong-routes",
+            "zadig-workflows");
     assertThat(plan.dependenciesOf("dns-record")).containsExactly("certificate");
     assertThat(plan.dependenciesOf("sqs-queues")).isEmpty();
 
@@ -124,23 +137,30 @@ class ProvisioningPlanTest {
 
     assertThat(report.status()).isEqualTo(PlanStatus.SUCCEEDED);
     assertThat(report.stepsWith(StepStatus.SUCCEEDED)).hasSize(6);
-    var byStep = recorder.executions.stream().collect(
-        java.util.stream.Collectors.toMap(StepRecorder.Execution::step, e -> e));
+    var byStep =
+        recorder.executions.stream()
+            .collect(java.util.stream.Collectors.toMap(StepRecorder.Execution::step, e -> e));
     long latestIndependentStart =
-        List.of("certificate", "sqs-queues", "sns-topics", "kong-routes", "zadig-workflows").stream()
+        List.of("certificate", "sqs-queues", "sns-topics", "kong-routes", "zadig-workflows")
+            .stream()
             .mapToLong(s -> byStep.get(s).startNanos())
             .max()
             .orElseThrow();
     long earliestIndependentEnd =
-        List.of("certificate", "sqs-queues", "sns-topics", "kong-routes", "zadig-workflows").stream()
+        List.of("certificate", "sqs-queues", "sns-topics", "kong-routes", "zadig-workflows")
+            .stream()
             .mapToLong(s -> byStep.get(s).endNanos())
             .min()
             .orElseThrow();
-    assertThat(latestIndependentStart).as("all five started before any ended").isLessThan(earliestIndependentEnd);
-    assertThat(byStep.get("dns-record").startNanos()).isGreaterThanOrEqualTo(byStep.get("certificate").endNanos());
+    assertThat(latestIndependentStart)
+        .as("all five started before any ended")
+        .isLessThan(earliestIndependentEnd);
+    assertThat(byStep.get("dns-record").startNanos())
+        .isGreaterThanOrEqualTo(byStep.get("certificate").endNanos());
     // Two levels of 200 ms: about 400 ms, far from the 1.2 s of six steps in a row.
     assertThat(report.elapsed()).isLessThan(Duration.ofMillis(1000));
-    assertThat(report.summary()).startsWith("namespace test101: plan tenant@1 succeeded, 6 step(s) in ");
+    assertThat(report.summary())
+        .startsWith("namespace test101: plan tenant@1 succeeded, 6 step(s) in ");
   }
 
   @Test
@@ -180,7 +200,9 @@ class ProvisioningPlanTest {
     StepRecorder recorder = new StepRecorder();
     ProvisioningPlan plan =
         ProvisioningPlan.builder("tenant", "1")
-            .step(ProvisioningStep.of("certificate", recorder.sleeping(Duration.ofHours(1))).withTimeout(Duration.ofMillis(100)))
+            .step(
+                ProvisioningStep.of("certificate", recorder.sleeping(Duration.ofHours(1)))
+                    .withTimeout(Duration.ofMillis(100)))
             .step("dns-record", NOTHING, "certificate")
             .step("sqs-queues", recorder.sleeping(Duration.ofMillis(10)))
             .defaultRetry(RetryPolicy.none())
@@ -238,7 +260,10 @@ class ProvisioningPlanTest {
     ProvisioningPlan plan =
         ProvisioningPlan.builder("tenant", "1")
             .step("certificate", ctx -> ctx.setOutput("arn:aws:acm:cert/" + ctx.namespace()))
-            .step("dns-record", ctx -> seenByDns.set(ctx.output("certificate", String.class).orElseThrow()), "certificate")
+            .step(
+                "dns-record",
+                ctx -> seenByDns.set(ctx.output("certificate", String.class).orElseThrow()),
+                "certificate")
             .step(
                 "sqs-queues",
                 ctx -> {

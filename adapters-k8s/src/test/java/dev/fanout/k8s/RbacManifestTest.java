@@ -24,8 +24,10 @@ class RbacManifestTest {
     try (InputStream in = Files.newInputStream(Path.of("rbac.yaml"))) {
       objects = Serialization.unmarshal(in);
     }
-    assertThat(objects).extracting(HasMetadata::getKind)
-        .containsExactly("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding");
+    assertThat(objects)
+        .extracting(HasMetadata::getKind)
+        .containsExactly(
+            "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding");
 
     ClusterRole cluster = (ClusterRole) objects.get(1);
     assertThat(cluster.getRules()).hasSize(1);
@@ -38,6 +40,7 @@ class RbacManifestTest {
     Set<String> verbs =
         leases.getRules().stream().flatMap(r -> r.getVerbs().stream()).collect(Collectors.toSet());
     assertThat(verbs).containsExactlyInAnyOrder("create", "get", "patch");
-    assertThat(leases.getRules()).allSatisfy(r -> assertThat(r.getResources()).containsExactly("leases"));
+    assertThat(leases.getRules())
+        .allSatisfy(r -> assertThat(r.getResources()).containsExactly("leases"));
   }
 }

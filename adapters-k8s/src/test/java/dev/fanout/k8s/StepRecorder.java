@@ -17,7 +17,13 @@ final class StepRecorder {
 
   /** One execution (attempt) of one step for one namespace. */
   record Execution(
-      String owner, String namespace, String step, int attempt, long startNanos, long endNanos, String outcome) {}
+      String owner,
+      String namespace,
+      String step,
+      int attempt,
+      long startNanos,
+      long endNanos,
+      String outcome) {}
 
   final Queue<Execution> executions = new ConcurrentLinkedQueue<>();
   final AtomicInteger running = new AtomicInteger();
@@ -38,7 +44,10 @@ final class StepRecorder {
     return ctx -> record(ctx, () -> Thread.sleep(latency));
   }
 
-  /** A step that blocks (interruptibly) for an hour for namespaces matching {@code hangs}, else takes {@code latency}. */
+  /**
+   * A step that blocks (interruptibly) for an hour for namespaces matching {@code hangs} (and
+   * adds them to {@code hanging}), else takes {@code latency}.
+   */
   StepAction sleepingOrHanging(Duration latency, Predicate<String> hangs, Queue<String> hanging) {
     return ctx ->
         record(
@@ -62,7 +71,12 @@ final class StepRecorder {
               Thread.sleep(latency);
               if (who.test(ctx.namespace()) && ctx.attempt() <= failures) {
                 throw new IllegalStateException(
-                    "simulated failure of " + ctx.step() + " for " + ctx.namespace() + ", attempt " + ctx.attempt());
+                    "simulated failure of "
+                        + ctx.step()
+                        + " for "
+                        + ctx.namespace()
+                        + ", attempt "
+                        + ctx.attempt());
               }
             });
   }
@@ -72,7 +86,9 @@ final class StepRecorder {
   }
 
   void record(StepContext ctx, Body body) throws Exception {
-    starts.computeIfAbsent(key(ctx.namespace(), ctx.step()), k -> new AtomicInteger()).incrementAndGet();
+    starts
+        .computeIfAbsent(key(ctx.namespace(), ctx.step()), k -> new AtomicInteger())
+        .incrementAndGet();
     running.incrementAndGet();
     long start = System.nanoTime();
     String outcome = "succeeded";
@@ -88,7 +104,14 @@ final class StepRecorder {
     } finally {
       running.decrementAndGet();
       executions.add(
-          new Execution(owner, ctx.namespace(), ctx.step(), ctx.attempt(), start, System.nanoTime(), outcome));
+          new Execution(
+              owner,
+              ctx.namespace(),
+              ctx.step(),
+              ctx.attempt(),
+              start,
+              System.nanoTime(),
+              outcome));
     }
   }
 

@@ -31,7 +31,12 @@ final class WatcherFixture {
     client
         .namespaces()
         .resource(
-            new NamespaceBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata().build())
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withLabels(labels)
+                .endMetadata()
+                .build())
         .create();
   }
 

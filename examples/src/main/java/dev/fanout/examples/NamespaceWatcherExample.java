@@ -98,7 +98,10 @@ public final class NamespaceWatcherExample {
   public static ProvisioningPlan creationPlan(TenantResources cloud) {
     return ProvisioningPlan.builder("tenant", "1")
         .step("certificate", ctx -> ctx.setOutput(cloud.requestCertificate(ctx.namespace())))
-        .step("dns-record", ctx -> cloud.upsertDnsRecord(ctx.namespace(), certificateOf(ctx)), "certificate")
+        .step(
+            "dns-record",
+            ctx -> cloud.upsertDnsRecord(ctx.namespace(), certificateOf(ctx)),
+            "certificate")
         .step("sqs-queues", ctx -> cloud.createQueues(ctx.namespace()))
         .step("sns-topics", ctx -> cloud.createTopics(ctx.namespace()))
         .step("kong-routes", ctx -> cloud.createRoutes(ctx.namespace()))
@@ -106,7 +109,7 @@ public final class NamespaceWatcherExample {
         .build();
   }
 
-  /** The clean-up: the DNS record goes before the certificate it points at; the rest in parallel. */
+  /** The clean-up: the DNS record goes before its certificate; the rest in parallel. */
   public static ProvisioningPlan deletionPlan(TenantResources cloud) {
     return ProvisioningPlan.builder("tenant-cleanup", "1")
         .step("dns-record", ctx -> cloud.deleteDnsRecord(ctx.namespace()))
@@ -141,7 +144,8 @@ public final class NamespaceWatcherExample {
     }
 
     @Override
-    public void upsertDnsRecord(String namespace, String certificateId) throws InterruptedException {
+    public void upsertDnsRecord(String namespace, String certificateId)
+        throws InterruptedException {
       call(300);
     }
 
@@ -222,7 +226,11 @@ public final class NamespaceWatcherExample {
             new KubernetesMixedDispatcher(responses),
             false);
     server.init(InetAddress.getLoopbackAddress(), 0);
-    System.out.println("Embedded Kubernetes API server (fabric8 mock, CRUD mode) on " + server.getHostName() + ":" + server.getPort());
+    System.out.println(
+        "Embedded Kubernetes API server (fabric8 mock, CRUD mode) on "
+            + server.getHostName()
+            + ":"
+            + server.getPort());
     Queue<PlanReport> created = new ConcurrentLinkedQueue<>();
     Queue<PlanReport> deleted = new ConcurrentLinkedQueue<>();
     try (KubernetesClient client = server.createClient();
@@ -231,13 +239,16 @@ public final class NamespaceWatcherExample {
                 .labelSelector(DEMO_LABEL + "=true")
                 .creationPlan(creationPlan(cloud))
                 .deletionPlan(deletionPlan(cloud))
-                .listener((phase, report) -> (phase == PlanPhase.CREATION ? created : deleted).add(report))
+                .listener(
+                    (phase, report) ->
+                        (phase == PlanPhase.CREATION ? created : deleted).add(report))
                 .build()) {
       watcher.start();
       while (!watcher.status().synced()) {
         Thread.sleep(10);
       }
-      List<String> names = IntStream.rangeClosed(1, count).mapToObj(i -> "test" + (100 + i)).toList();
+      List<String> names =
+          IntStream.rangeClosed(1, count).mapToObj(i -> "test" + (100 + i)).toList();
       System.out.printf("Creating %d namespaces at once: %s%n", count, String.join(", ", names));
       Instant calls = Instant.now();
       createAtOnce(client, names);
@@ -248,18 +259,24 @@ public final class NamespaceWatcherExample {
       Instant start = earliestStart(created);
       Duration actual = Duration.between(start, latestEnd(created));
       printTimeline(start, created);
-      Duration onePerTurn = created.stream().map(PlanReport::elapsed).reduce(Duration.ZERO, Duration::plus);
+      Duration onePerTurn =
+          created.stream().map(PlanReport::elapsed).reduce(Duration.ZERO, Duration::plus);
       System.out.printf(
           Locale.ROOT,
-          "One namespace at a time (sequential estimate): %.2f s; in parallel (actual): %.2f s, %.1fx faster%n"
-              + "(the %d create calls themselves took %d ms)%n",
-          seconds(onePerTurn), seconds(actual), seconds(onePerTurn) / Math.max(1e-9, seconds(actual)),
-          count, createCalls.toMillis());
+          "One namespace at a time (sequential estimate): %.2f s; in parallel (actual): %.2f s,"
+              + " %.1fx faster%n(the %d create calls themselves took %d ms)%n",
+          seconds(onePerTurn),
+          seconds(actual),
+          seconds(onePerTurn) / Math.max(1e-9, seconds(actual)),
+          count,
+          createCalls.toMillis());
       System.out.printf(
           "Marked provisioned: %s=%s on %d namespace(s)%n",
-          watcher.annotationKey(), watcher.creationPlan().version(),
+          watcher.annotationKey(),
+          watcher.creationPlan().version(),
           client.namespaces().withLabel(DEMO_LABEL, "true").list().getItems().stream()
-              .filter(watcher::isProvisioned).count());
+              .filter(watcher::isProvisioned)
+              .count());
 
       String gone = names.get(0);
       System.out.println("Deleting " + gone + " (runs the deletion plan)");
@@ -274,8 +291,8 @@ public final class NamespaceWatcherExample {
     }
   }
 
-  private static void runOnCluster(TenantResources cloud, Path kubeconfig, Map<String, String> options)
-      throws Exception {
+  private static void runOnCluster(
+      TenantResources cloud, Path kubeconfig, Map<String, String> options) throws Exception {
     Config config = Config.fromKubeconfig(Files.readString(kubeconfig));
     int seconds = Integer.parseInt(options.getOrDefault("seconds", "60"));
     boolean create = Boolean.parseBoolean(options.getOrDefault("create", "false"));
@@ -287,11 +304,12 @@ public final class NamespaceWatcherExample {
               .labelSelector(DEMO_LABEL + "=true")
               .creationPlan(creationPlan(cloud))
               .deletionPlan(deletionPlan(cloud))
-              .listener((phase, report) -> {
-                if (phase == PlanPhase.CREATION) {
-                  created.add(report);
-                }
-              });
+              .listener(
+                  (phase, report) -> {
+                    if (phase == PlanPhase.CREATION) {
+                      created.add(report);
+                    }
+                  });
       String lease = options.get("lease");
       if (lease != null) {
         String[] parts = lease.split("/", 2);
@@ -302,10 +320,13 @@ public final class NamespaceWatcherExample {
       }
       NamespaceWatcher watcher = builder.build();
       CountDownLatch stopped = new CountDownLatch(1);
-      Thread hook = new Thread(() -> {
-        watcher.close();
-        stopped.countDown();
-      }, "namespace-watcher-shutdown");
+      Thread hook =
+          new Thread(
+              () -> {
+                watcher.close();
+                stopped.countDown();
+              },
+              "namespace-watcher-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
       watcher.start();
       System.out.printf(
@@ -317,7 +338,10 @@ public final class NamespaceWatcherExample {
         System.out.println("Creating " + names);
         createAtOnce(client, names);
       } else {
-        System.out.println("Label a namespace to see it provisioned: kubectl label namespace NAME " + DEMO_LABEL + "=true");
+        System.out.println(
+            "Label a namespace to see it provisioned: kubectl label namespace NAME "
+                + DEMO_LABEL
+                + "=true");
       }
       if (!stopped.await(seconds, java.util.concurrent.TimeUnit.SECONDS)) {
         if (!created.isEmpty()) {
@@ -333,21 +357,31 @@ public final class NamespaceWatcherExample {
     }
   }
 
-  private static void createAtOnce(KubernetesClient client, List<String> names) throws InterruptedException {
+  private static void createAtOnce(KubernetesClient client, List<String> names)
+      throws InterruptedException {
     CountDownLatch go = new CountDownLatch(1);
     List<Thread> creators = new ArrayList<>();
     for (String name : names) {
-      creators.add(Thread.ofVirtual().start(() -> {
-        try {
-          go.await();
-          client.namespaces()
-              .resource(new NamespaceBuilder().withNewMetadata().withName(name)
-                  .addToLabels(DEMO_LABEL, "true").endMetadata().build())
-              .create();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }));
+      creators.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      go.await();
+                      client
+                          .namespaces()
+                          .resource(
+                              new NamespaceBuilder()
+                                  .withNewMetadata()
+                                  .withName(name)
+                                  .addToLabels(DEMO_LABEL, "true")
+                                  .endMetadata()
+                                  .build())
+                          .create();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }));
     }
     go.countDown();
     for (Thread creator : creators) {
@@ -361,7 +395,8 @@ public final class NamespaceWatcherExample {
         reports.stream().sorted(Comparator.comparing(PlanReport::namespace)).toList();
     Duration total = Duration.between(start, latestEnd(sorted));
     long tickMillis = Math.max(10, total.toMillis() / 50 + 1);
-    System.out.printf("%nTimeline (ms from the first plan start; one column = %d ms)%n", tickMillis);
+    System.out.printf(
+        "%nTimeline (ms from the first plan start; one column = %d ms)%n", tickMillis);
     for (PlanReport report : sorted) {
       long planOffset = Duration.between(start, report.startedAt()).toMillis();
       for (StepReport step : report.steps()) {
@@ -373,7 +408,12 @@ public final class NamespaceWatcherExample {
         System.out.printf(
             Locale.ROOT,
             "%-8s %-16s %5d-%5d |%s%s%n",
-            report.namespace(), step.step(), from, to, " ".repeat(left), String.valueOf(mark).repeat(width));
+            report.namespace(),
+            step.step(),
+            from,
+            to,
+            " ".repeat(left),
+            String.valueOf(mark).repeat(width));
       }
     }
     System.out.println();

@@ -256,7 +256,11 @@ public final class PlanRunner {
         case Outcome.Success<?> s -> {
           status[i] = StepStatus.SUCCEEDED;
           finished++;
-          observer.stepEnded(plan.name(), steps.get(i).name(), StepStatus.SUCCEEDED, d.endNanos() - d.startNanos());
+          observer.stepEnded(
+              plan.name(),
+              steps.get(i).name(),
+              StepStatus.SUCCEEDED,
+              d.endNanos() - d.startNanos());
           for (int dependant : dependants[i]) {
             if (--waitingFor[dependant] == 0 && status[dependant] == null) {
               ready.add(dependant);
@@ -268,15 +272,23 @@ public final class PlanRunner {
             Duration timeout = Objects.requireNonNull(plan.timeoutOf(steps.get(i)));
             TimeoutException error =
                 new TimeoutException(
-                    "step '" + steps.get(i).name() + "' of namespace '" + namespaceName
-                        + "' timed out after " + timeout);
+                    "step '"
+                        + steps.get(i).name()
+                        + "' of namespace '"
+                        + namespaceName
+                        + "' timed out after "
+                        + timeout);
             error.addSuppressed(f.error());
             fail(i, StepStatus.TIMED_OUT, error);
           } else if (cancelled) {
             status[i] = StepStatus.CANCELLED;
             errors[i] = f.error();
             finished++;
-            observer.stepEnded(plan.name(), steps.get(i).name(), StepStatus.CANCELLED, d.endNanos() - d.startNanos());
+            observer.stepEnded(
+                plan.name(),
+                steps.get(i).name(),
+                StepStatus.CANCELLED,
+                d.endNanos() - d.startNanos());
           } else {
             fail(i, StepStatus.FAILED, f.error());
           }
@@ -436,8 +448,13 @@ public final class PlanRunner {
       Objects.requireNonNull(type, "type must not be null");
       if (!plan.dependenciesOf(step()).contains(step)) {
         throw new IllegalArgumentException(
-            "step '" + step() + "' can only read the outputs of its dependencies "
-                + plan.dependenciesOf(step()) + ", not of '" + step + "'");
+            "step '"
+                + step()
+                + "' can only read the outputs of its dependencies "
+                + plan.dependenciesOf(step())
+                + ", not of '"
+                + step
+                + "'");
       }
       int i = plan.stepNames().indexOf(step);
       return Optional.ofNullable(type.cast(run.outputs.get(i)));

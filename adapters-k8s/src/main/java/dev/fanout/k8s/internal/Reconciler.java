@@ -72,11 +72,15 @@ public final class Reconciler {
   private final PlanRunner creation;
   private final @Nullable PlanRunner deletion;
   private final ConcurrentHashMap<String, KeyState> states = new ConcurrentHashMap<>();
+
   /** Names (and UIDs) this term provisioned, until the informer's cache shows the annotation. */
   private final Map<String, String> provisionedUids = new ConcurrentHashMap<>();
+
   private final Set<String> submitted = ConcurrentHashMap.newKeySet();
+
   /** UIDs whose deletion plan ran while they were Terminating, until their DELETED event. */
   private final Set<String> finalizedUids = ConcurrentHashMap.newKeySet();
+
   private final SharedIndexInformer<Namespace> informer;
   private final Events events = new Events();
   private volatile boolean synced;
@@ -110,7 +114,8 @@ public final class Reconciler {
     this.deletion =
         deletionPlan == null
             ? null
-            : new PlanRunner(deletionPlan, settings.stepThreads(), settings.cancelGrace(), observer);
+            : new PlanRunner(
+                deletionPlan, settings.stepThreads(), settings.cancelGrace(), observer);
     String selector = settings.labelSelector();
     long resync = settings.resyncPeriod().toMillis();
     this.informer =
@@ -129,7 +134,8 @@ public final class Reconciler {
               if (error == null) {
                 synced = true;
                 log.info(
-                    "{}: watching namespaces{}", settings.name(),
+                    "{}: watching namespaces{}",
+                    settings.name(),
                     settings.labelSelector() == null ? "" : " (" + settings.labelSelector() + ")");
               } else if (stopping) {
                 log.debug("{}: the namespace informer stopped before it synced", settings.name());
@@ -329,7 +335,9 @@ public final class Reconciler {
       try {
         // With a finalizer, nothing is created before the namespace is held by it, so no
         // deletion can slip by unseen.
-        if (!settings.useFinalizer() || hasFinalizer(current) || editFinalizer(name, current, true)) {
+        if (!settings.useFinalizer()
+            || hasFinalizer(current)
+            || editFinalizer(name, current, true)) {
           create(name, current);
         }
       } finally {
@@ -338,8 +346,7 @@ public final class Reconciler {
       return null;
     } finally {
       states.computeIfPresent(
-          name,
-          (key, s) -> s.phase == Phase.IDLE && s.tombstone == null ? null : s);
+          name, (key, s) -> s.phase == Phase.IDLE && s.tombstone == null ? null : s);
     }
   }
 
@@ -436,8 +443,7 @@ public final class Reconciler {
       return;
     }
     if (stillExists(name, uid)) {
-      log.info(
-          "Namespace {} left the watched set but still exists: its resources are kept", name);
+      log.info("Namespace {} left the watched set but still exists: its resources are kept", name);
       return;
     }
     if (deletion == null) {
@@ -476,7 +482,10 @@ public final class Reconciler {
     }
     boolean cleaned = deletion == null || runDeletion(name, namespace);
     if (!cleaned) {
-      log.warn("Namespace {} keeps its finalizer {} until its clean-up succeeds", name, settings.annotationKey());
+      log.warn(
+          "Namespace {} keeps its finalizer {} until its clean-up succeeds",
+          name,
+          settings.annotationKey());
       return;
     }
     if (uid != null) {
@@ -502,7 +511,9 @@ public final class Reconciler {
         if (!Thread.currentThread().isInterrupted()) {
           log.warn(
               "{}: could not confirm that namespace {} is gone ({}); trusting the delete event",
-              settings.name(), name, f.error().toString());
+              settings.name(),
+              name,
+              f.error().toString());
         }
         yield false;
       }
@@ -540,7 +551,10 @@ public final class Reconciler {
         log.error(
             "Namespace {} provisioned, but marking it with {}={} failed; a restarted watcher will"
                 + " run the plan again",
-            name, settings.annotationKey(), settings.creationPlan().version(), f.error());
+            name,
+            settings.annotationKey(),
+            settings.creationPlan().version(),
+            f.error());
       }
     }
   }
@@ -577,26 +591,43 @@ public final class Reconciler {
       String patch =
           add
               ? addFinalizerPatch(
-                  now.getMetadata().getResourceVersion(), finalizer, finalizers == null || finalizers.isEmpty())
+                  now.getMetadata().getResourceVersion(),
+                  finalizer,
+                  finalizers == null || finalizers.isEmpty())
               : removeFinalizerPatch(
                   now.getMetadata().getResourceVersion(), index, isMarked(now) ? finalizer : null);
       Outcome<Namespace> patched =
           settings
               .apiRetry()
-              .execute(() -> settings.client().resource(now).patch(PatchContext.of(PatchType.JSON), patch));
+              .execute(
+                  () ->
+                      settings
+                          .client()
+                          .resource(now)
+                          .patch(PatchContext.of(PatchType.JSON), patch));
       if (patched instanceof Outcome.Failure<Namespace> f) {
-        if (f.error() instanceof KubernetesClientException k && (k.getCode() == 409 || k.getCode() == 422)) {
+        if (f.error() instanceof KubernetesClientException k
+            && (k.getCode() == 409 || k.getCode() == 422)) {
           continue; // changed since read (the test op failed): read again
         }
         logFailedEdit(name, add, f.error());
         return false;
       }
-      log.debug("{}: {} finalizer {} on namespace {}", settings.name(), add ? "added" : "removed", finalizer, name);
+      log.debug(
+          "{}: {} finalizer {} on namespace {}",
+          settings.name(),
+          add ? "added" : "removed",
+          finalizer,
+          name);
       return true;
     }
     log.warn(
         "{}: namespace {} kept changing; gave up {} finalizer {} after {} attempts",
-        settings.name(), name, add ? "adding" : "removing", finalizer, MAX_CONFLICTS);
+        settings.name(),
+        name,
+        add ? "adding" : "removing",
+        finalizer,
+        MAX_CONFLICTS);
     return false;
   }
 
@@ -604,7 +635,10 @@ public final class Reconciler {
     if (!Thread.currentThread().isInterrupted()) {
       log.warn(
           "{}: {} the finalizer of namespace {} failed: {}",
-          settings.name(), add ? "adding" : "removing", name, error.toString());
+          settings.name(),
+          add ? "adding" : "removing",
+          name,
+          error.toString());
     }
   }
 
@@ -613,11 +647,16 @@ public final class Reconciler {
    * no finalizers yet it sets the whole list (an append needs an existing array), which the
    * version test makes safe.
    */
-  static String addFinalizerPatch(@Nullable String resourceVersion, String finalizer, boolean noList) {
+  static String addFinalizerPatch(
+      @Nullable String resourceVersion, String finalizer, boolean noList) {
     String add =
         noList
-            ? "{\"op\":\"add\",\"path\":\"/metadata/finalizers\",\"value\":[" + quote(finalizer) + "]}"
-            : "{\"op\":\"add\",\"path\":\"/metadata/finalizers/-\",\"value\":" + quote(finalizer) + "}";
+            ? "{\"op\":\"add\",\"path\":\"/metadata/finalizers\",\"value\":["
+                + quote(finalizer)
+                + "]}"
+            : "{\"op\":\"add\",\"path\":\"/metadata/finalizers/-\",\"value\":"
+                + quote(finalizer)
+                + "}";
     return "[" + testVersion(resourceVersion) + add + "]";
   }
 
@@ -625,7 +664,8 @@ public final class Reconciler {
    * A JSON Patch that removes the finalizer at {@code index} and, if given, the annotation
    * {@code mark}, if the resourceVersion is still the one read.
    */
-  static String removeFinalizerPatch(@Nullable String resourceVersion, int index, @Nullable String mark) {
+  static String removeFinalizerPatch(
+      @Nullable String resourceVersion, int index, @Nullable String mark) {
     StringBuilder patch =
         new StringBuilder("[")
             .append(testVersion(resourceVersion))
@@ -644,7 +684,9 @@ public final class Reconciler {
   private static String testVersion(@Nullable String resourceVersion) {
     return resourceVersion == null
         ? ""
-        : "{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":" + quote(resourceVersion) + "},";
+        : "{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":"
+            + quote(resourceVersion)
+            + "},";
   }
 
   private static String quote(String value) {
@@ -679,7 +721,8 @@ public final class Reconciler {
     try {
       return settings.filter().test(namespace);
     } catch (RuntimeException e) {
-      log.warn("{}: namespace filter failed for {}; skipped", settings.name(), nameOf(namespace), e);
+      log.warn(
+          "{}: namespace filter failed for {}; skipped", settings.name(), nameOf(namespace), e);
       return false;
     }
   }

@@ -54,34 +54,31 @@ public final class WatcherMeters {
   }
 
   public void planEnded(PlanPhase phase, PlanReport report) {
-    keep(
-            Counter.builder("fanout.k8s.plans")
-                .description("Plan runs ended")
-                .tags(tags)
-                .tags(
-                    "plan", report.plan(),
-                    "phase", lower(phase.name()),
-                    "status", lower(report.status().name()))
-                .register(registry))
+    keep(Counter.builder("fanout.k8s.plans")
+            .description("Plan runs ended")
+            .tags(tags)
+            .tags(
+                "plan", report.plan(),
+                "phase", lower(phase.name()),
+                "status", lower(report.status().name()))
+            .register(registry))
         .increment();
   }
 
   public void stepEnded(String plan, String step, StepStatus status, long nanos) {
     Tags stepTags = tags.and("plan", plan, "step", step, "status", lower(status.name()));
     if (nanos == 0 && (status == StepStatus.SKIPPED || status == StepStatus.CANCELLED)) {
-      keep(
-              Counter.builder("fanout.k8s.steps.not.run")
-                  .description("Steps skipped after a failed dependency or cancelled before start")
-                  .tags(stepTags)
-                  .register(registry))
+      keep(Counter.builder("fanout.k8s.steps.not.run")
+              .description("Steps skipped after a failed dependency or cancelled before start")
+              .tags(stepTags)
+              .register(registry))
           .increment();
       return;
     }
-    keep(
-            Timer.builder("fanout.k8s.step.duration")
-                .description("Time a step ran, retries included")
-                .tags(stepTags)
-                .register(registry))
+    keep(Timer.builder("fanout.k8s.step.duration")
+            .description("Time a step ran, retries included")
+            .tags(stepTags)
+            .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
   }
 

@@ -33,8 +33,15 @@ class ReconcilerReplayTest {
     Map<String, AtomicInteger> starts = new ConcurrentHashMap<>();
     ProvisioningPlan plan =
         ProvisioningPlan.builder("tenant", "1")
-            .step("certificate", ctx -> starts.computeIfAbsent(ctx.step(), k -> new AtomicInteger()).incrementAndGet())
-            .step("dns-record", ctx -> starts.computeIfAbsent(ctx.step(), k -> new AtomicInteger()).incrementAndGet(), "certificate")
+            .step(
+                "certificate",
+                ctx ->
+                    starts.computeIfAbsent(ctx.step(), k -> new AtomicInteger()).incrementAndGet())
+            .step(
+                "dns-record",
+                ctx ->
+                    starts.computeIfAbsent(ctx.step(), k -> new AtomicInteger()).incrementAndGet(),
+                "certificate")
             .build();
     AtomicInteger filterCalls = new AtomicInteger();
     WatcherCounters counters = new WatcherCounters();
@@ -42,7 +49,11 @@ class ReconcilerReplayTest {
     first.start();
     await().until(first::synced);
     Namespace created =
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("test101").endMetadata().build()).create();
+        client
+            .namespaces()
+            .resource(
+                new NamespaceBuilder().withNewMetadata().withName("test101").endMetadata().build())
+            .create();
     await().until(() -> counters.provisioned.sum() == 1);
 
     // The same term: it remembers what it provisioned, whatever the cache shows yet.
@@ -60,25 +71,41 @@ class ReconcilerReplayTest {
     int before = filterCalls.get();
     replay(second, created);
 
-    assertThat(filterCalls.get() - before).as("6 events and at least one run looked").isGreaterThanOrEqualTo(7);
+    assertThat(filterCalls.get() - before)
+        .as("6 events and at least one run looked")
+        .isGreaterThanOrEqualTo(7);
     assertThat(starts.get("certificate")).hasValue(1);
     assertThat(starts.get("dns-record")).hasValue(1);
     assertThat(counters.provisioned.sum()).isEqualTo(1);
     second.drain();
   }
 
-  private Reconciler reconciler(ProvisioningPlan plan, WatcherCounters counters, AtomicInteger filterCalls) {
+  private Reconciler reconciler(
+      ProvisioningPlan plan, WatcherCounters counters, AtomicInteger filterCalls) {
     return new Reconciler(
         new WatcherSettings(
-            "replay", client, null, ns -> filterCalls.incrementAndGet() > 0, plan, null, KEY, false, 4,
-            Duration.ofSeconds(5), Duration.ZERO, Duration.ofSeconds(5),
-            Thread.ofVirtual().factory(), Thread.ofVirtual().factory(),
-            RetryPolicy.none(), PlanListener.none(), null),
+            "replay",
+            client,
+            null,
+            ns -> filterCalls.incrementAndGet() > 0,
+            plan,
+            null,
+            KEY,
+            false,
+            4,
+            Duration.ofSeconds(5),
+            Duration.ZERO,
+            Duration.ofSeconds(5),
+            Thread.ofVirtual().factory(),
+            Thread.ofVirtual().factory(),
+            RetryPolicy.none(),
+            PlanListener.none(),
+            null),
         counters,
         null);
   }
 
-  /** Replays the namespace as it was before it was marked, three times as ADDED, three as MODIFIED. */
+  /** Replays the namespace as it was before it was marked: three ADDED, three MODIFIED. */
   private static void replay(Reconciler reconciler, Namespace stale) {
     ResourceEventHandler<Namespace> events = reconciler.eventHandler();
     for (int i = 0; i < 3; i++) {
