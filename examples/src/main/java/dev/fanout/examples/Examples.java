@@ -25,6 +25,7 @@ public final class Examples {
   static {
     EXAMPLES.put("customers", CustomersExample::main);
     EXAMPLES.put("chunk-ingest", ChunkIngestExample::main);
+    EXAMPLES.put("namespace-watcher", NamespaceWatcherExample::main);
   }
 
   private Examples() {}
