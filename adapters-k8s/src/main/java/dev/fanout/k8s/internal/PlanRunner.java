@@ -217,8 +217,7 @@ public final class PlanRunner {
                       unexpected,
                       Outcome.Reason.NOT_RETRYABLE,
                       Math.max(1, context.attempt),
-                      0,
-                      Duration.ofNanos(System.nanoTime() - begin));
+                      0);
             }
             done.add(new Done(i, outcome, begin, System.nanoTime()));
           };
