@@ -80,13 +80,13 @@ public final class CustomerMapping {
     if (!(document instanceof Map<?, ?> root)) {
       throw new IllegalArgumentException(
           "customer mapping must be a mapping with a 'customers' key, was "
-              + (document == null ? "empty" : "a " + kind(document)));
+              + (document == null ? "empty" : kind(document)));
     }
     Object entries = root.get("customers");
     if (!(entries instanceof Map<?, ?> byCode)) {
       throw new IllegalArgumentException(
           "customer mapping: 'customers' must be a mapping of customer code to its settings, was "
-              + (entries == null ? "missing" : "a " + kind(entries)));
+              + (entries == null ? "missing" : kind(entries)));
     }
     List<Customer> customers = new ArrayList<>();
     for (Map.Entry<?, ?> entry : byCode.entrySet()) {
@@ -95,7 +95,7 @@ public final class CustomerMapping {
       if (!(entry.getValue() instanceof Map<?, ?> fields)) {
         throw new IllegalArgumentException(
             where + " must be a mapping with roleArn, region and contactList, was "
-                + (entry.getValue() == null ? "empty" : "a " + kind(entry.getValue())));
+                + (entry.getValue() == null ? "empty" : kind(entry.getValue())));
       }
       for (Object key : fields.keySet()) {
         if (!FIELDS.contains(String.valueOf(key))) {
@@ -103,13 +103,11 @@ public final class CustomerMapping {
               where + " has unknown field '" + key + "' (known: contactList, region, roleArn)");
         }
       }
+      String roleArn = text(fields, "roleArn", where);
+      String region = text(fields, "region", where);
+      String contactList = text(fields, "contactList", where);
       try {
-        customers.add(
-            new Customer(
-                code,
-                text(fields, "roleArn", where),
-                text(fields, "region", where),
-                text(fields, "contactList", where)));
+        customers.add(new Customer(code, roleArn, region, contactList));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("customer mapping: " + e.getMessage(), e);
       }
@@ -144,19 +142,21 @@ public final class CustomerMapping {
     }
     if (!(value instanceof String s)) {
       throw new IllegalArgumentException(
-          where + "." + field + " must be a string, was a " + kind(value) + " '" + value + "'");
+          where + "." + field + " must be a string, was " + kind(value) + " '" + value + "'");
     }
     return s;
   }
 
+  /** What a parsed value is, with its article: "a mapping", "an integer". */
   private static String kind(Object value) {
     if (value instanceof Map) {
-      return "mapping";
+      return "a mapping";
     }
     if (value instanceof List) {
-      return "list";
+      return "a list";
     }
-    return value.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    String name = value.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    return ("aeiou".indexOf(name.charAt(0)) >= 0 ? "an " : "a ") + name;
   }
 
   /** The customer codes, in order. */
