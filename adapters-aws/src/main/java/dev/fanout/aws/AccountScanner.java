@@ -27,7 +27,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
-import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.eks.model.ListClustersResponse;
@@ -307,14 +306,15 @@ public final class AccountScanner {
   private List<Account> organizationAccounts() throws InterruptedException {
     List<Account> accounts = new ArrayList<>();
     ThrottleScope scope =
-        new ThrottleScope(ThrottleScope.CALLER, "us-east-1", "organizations");
+        new ThrottleScope(ThrottleScope.CALLER, clients.organizationsRegion(), "organizations");
     Pages.forEach(
         "Organizations ListAccounts",
         token ->
             calls.call(
                 scope,
                 "ListAccounts",
-                () -> clients.organizations().listAccounts(b -> b.nextToken(token))),
+                null,
+                o -> clients.organizations().listAccounts(b -> b.nextToken(token).overrideConfiguration(o))),
         ListAccountsResponse::nextToken,
         page -> {
           for (software.amazon.awssdk.services.organizations.model.Account a : page.accounts()) {
@@ -345,9 +345,13 @@ public final class AccountScanner {
             calls.call(
                 scope,
                 "ListAccounts",
-                () ->
+                null,
+                o ->
                     client.listAccounts(
-                        b -> b.accessToken(sso.token().reveal()).nextToken(token))),
+                        b ->
+                            b.accessToken(sso.token().reveal())
+                                .nextToken(token)
+                                .overrideConfiguration(o))),
         software.amazon.awssdk.services.sso.model.ListAccountsResponse::nextToken,
         page ->
             page.accountList()
@@ -379,7 +383,8 @@ public final class AccountScanner {
   private AwsCredentialsProvider assumeRole(String accountId, AccountCredentials.AssumeRole assume)
       throws InterruptedException {
     String roleArn = assume.roleArn(accountId);
-    ThrottleScope scope = new ThrottleScope(accountId, assume.stsRegion(), "sts");
+    // AssumeRole counts against the caller's account, not the role's.
+    ThrottleScope scope = new ThrottleScope(ThrottleScope.CALLER, assume.stsRegion(), "sts");
     AssumeRoleRequest request =
         AssumeRoleRequest.builder()
             .roleArn(roleArn)
@@ -394,7 +399,12 @@ public final class AccountScanner {
                   calls.call(
                       scope,
                       "AssumeRole",
-                      () -> clients.sts(assume.stsRegion()).assumeRole(request).credentials());
+                      null,
+                      o ->
+                          clients
+                              .sts(assume.stsRegion())
+                              .assumeRole(request.toBuilder().overrideConfiguration(o).build())
+                              .credentials());
               return AwsSessionCredentials.builder()
                   .accessKeyId(c.accessKeyId())
                   .secretAccessKey(c.secretAccessKey())
@@ -409,7 +419,8 @@ public final class AccountScanner {
   private AwsCredentialsProvider ssoRole(String accountId, AccountCredentials.Sso sso)
       throws InterruptedException {
     SsoClient client = clients.sso(sso.region());
-    ThrottleScope scope = new ThrottleScope(accountId, sso.region(), "sso");
+    // The portal API counts a user's calls, whichever account they are about.
+    ThrottleScope scope = new ThrottleScope(ThrottleScope.CALLER, sso.region(), "sso");
     List<String> roles = new ArrayList<>();
     Pages.forEach(
         "SSO ListAccountRoles",
@@ -417,12 +428,14 @@ public final class AccountScanner {
             calls.call(
                 scope,
                 "ListAccountRoles",
-                () ->
+                null,
+                o ->
                     client.listAccountRoles(
                         b ->
                             b.accessToken(sso.token().reveal())
                                 .accountId(accountId)
-                                .nextToken(token))),
+                                .nextToken(token)
+                                .overrideConfiguration(o))),
         ListAccountRolesResponse::nextToken,
         page -> page.roleList().stream().map(RoleInfo::roleName).forEach(roles::add));
     String role = chooseRole(accountId, roles, sso.roleNames());
@@ -434,13 +447,15 @@ public final class AccountScanner {
                   calls.call(
                       scope,
                       "GetRoleCredentials",
-                      () ->
+                      null,
+                      o ->
                           client
                               .getRoleCredentials(
                                   b ->
                                       b.accessToken(sso.token().reveal())
                                           .accountId(accountId)
-                                          .roleName(role))
+                                          .roleName(role)
+                                          .overrideConfiguration(o))
                               .roleCredentials());
               AwsSessionCredentials.Builder built =
                   AwsSessionCredentials.builder()
@@ -488,8 +503,6 @@ public final class AccountScanner {
     log.debug("Searching EKS clusters in account {} region {}", account, region);
     EksClient eks = clients.eks(region);
     ThrottleScope scope = new ThrottleScope(account, region, "eks");
-    AwsRequestOverrideConfiguration asAccount =
-        AwsRequestOverrideConfiguration.builder().credentialsProvider(creds).build();
     List<String> names = new ArrayList<>();
     Pages.forEach(
         "EKS ListClusters in " + key,
@@ -497,7 +510,8 @@ public final class AccountScanner {
             calls.call(
                 scope,
                 "ListClusters",
-                () -> eks.listClusters(b -> b.nextToken(token).overrideConfiguration(asAccount))),
+                creds,
+                o -> eks.listClusters(b -> b.nextToken(token).overrideConfiguration(o))),
         ListClustersResponse::nextToken,
         page -> names.addAll(page.clusters()));
     List<EksCluster> clusters = new ArrayList<>(names.size());
@@ -510,9 +524,8 @@ public final class AccountScanner {
           calls.call(
               scope,
               "DescribeCluster",
-              () ->
-                  eks.describeCluster(b -> b.name(clusterName).overrideConfiguration(asAccount))
-                      .cluster());
+              creds,
+              o -> eks.describeCluster(b -> b.name(clusterName).overrideConfiguration(o)).cluster());
       clusters.add(
           new EksCluster(
               account,

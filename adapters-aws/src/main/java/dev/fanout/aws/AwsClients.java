@@ -53,6 +53,13 @@ import software.amazon.awssdk.services.sts.StsClient;
  * two budgets that do not know of each other. With one layer, each attempt passes its
  * {@link ThrottleScope}'s gate and throttling is counted once, in the policy's throttling class.
  *
+ * <h2>Rate gates</h2>
+ *
+ * Every client passes each request's rate gate (set by {@link AccountScanner} and
+ * {@link RecipientAggregator} for the request's {@link ThrottleScope}) after credentials, endpoint
+ * and marshalling and just before signing and sending, so the gate spaces requests as AWS
+ * receives them. A request made directly on these clients, without a gate, passes freely.
+ *
  * <h2>HTTP client</h2>
  *
  * By default the SDK's Apache-based client (its automatic retries disabled by the SDK, its idle
@@ -116,6 +123,11 @@ public final class AwsClients implements AutoCloseable {
     return credentials;
   }
 
+  /** The region Organizations is called in. */
+  public String organizationsRegion() {
+    return organizationsRegion.id();
+  }
+
   /** The EKS client for {@code region}. */
   public EksClient eks(String region) {
     return client("eks", region, () -> configure(EksClient.builder(), region, credentials));
@@ -170,7 +182,10 @@ public final class AwsClients implements AutoCloseable {
         .httpClient(http)
         .region(Region.of(region))
         .credentialsProvider(provider)
-        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
+        .overrideConfiguration(
+            o ->
+                o.retryStrategy(AwsRetryStrategy.doNotRetry())
+                    .addExecutionInterceptor(GateInterceptor.INSTANCE));
     if (endpointOverride != null) {
       builder.endpointOverride(endpointOverride);
     }

@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
-import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.services.sesv2.SesV2Client;
 import software.amazon.awssdk.services.sesv2.model.Contact;
 import software.amazon.awssdk.services.sesv2.model.ListContactsFilter;
@@ -54,10 +54,16 @@ import software.amazon.awssdk.services.sts.model.Credentials;
  * <p>Each customer is one task of a {@link WorkerPool} fan-out, keyed by customer code: one
  * customer's failure (a role it cannot assume, a throttled or failing SES, a timeout) is reported
  * for that customer and the others go on. Inside a task every API call runs under the retry
- * policy, each attempt through the rate gate of its {@link ThrottleScope} (the customer's account,
- * its region, {@code sts} or {@code sesv2}), as in {@link AccountScanner}. By default 30 customers
- * run at once (the original system's ~30 customer accounts, queried all together), with the other
- * values of {@link ParallelConfig#defaults()}.
+ * policy, each attempt through the rate gate of its {@link ThrottleScope}, as in
+ * {@link AccountScanner}: {@code AssumeRole} counts against the caller's own account
+ * ({@link ThrottleScope#CALLER}, the customer's region, {@code sts}), so all customers' role
+ * assumptions share one gate per region; {@code ListContacts} against the customer's account
+ * (its account, its region, {@code ses}).
+ *
+ * <p>By default ({@link #DEFAULT_CONFIG}) 30 customers run at once (the original system's ~30
+ * customer accounts, queried all together), at most one call per 20 ms per scope (so 30
+ * customers' role assumptions take about 0.6 s; STS allows far more), with a 5 min deadline and
+ * 3 retries per call.
  *
  * <p>A {@linkplain Builder#dryRun dry run} checks its input (topic, customer codes), logs the
  * calls it would make and makes none.
@@ -65,9 +71,15 @@ import software.amazon.awssdk.services.sts.model.Credentials;
 public final class RecipientAggregator {
   private static final Logger log = LoggerFactory.getLogger(RecipientAggregator.class);
 
-  /** The default config: {@link ParallelConfig#defaults()} with 30 workers. */
+  /**
+   * The default config: {@link ParallelConfig#defaults()} with 30 workers and 20 ms between
+   * calls per scope.
+   */
   public static final ParallelConfig DEFAULT_CONFIG =
-      ParallelConfig.defaults().toBuilder().maxWorkers(30).build();
+      ParallelConfig.defaults().toBuilder()
+          .maxWorkers(30)
+          .rateSpacing(Duration.ofMillis(20))
+          .build();
 
   /** SES v2's largest ListContacts page. */
   static final int PAGE_SIZE = 1000;
@@ -232,12 +244,17 @@ public final class RecipientAggregator {
     String region = customer.region();
     Credentials c =
         calls.call(
-            new ThrottleScope(account, region, "sts"),
+            new ThrottleScope(ThrottleScope.CALLER, region, "sts"), // counts against the caller
             "AssumeRole",
-            () ->
+            null,
+            o ->
                 clients
                     .sts(region)
-                    .assumeRole(b -> b.roleArn(customer.roleArn()).roleSessionName(sessionName))
+                    .assumeRole(
+                        b ->
+                            b.roleArn(customer.roleArn())
+                                .roleSessionName(sessionName)
+                                .overrideConfiguration(o))
                     .credentials());
     AwsSessionCredentials session =
         AwsSessionCredentials.builder()
@@ -247,10 +264,7 @@ public final class RecipientAggregator {
             .expirationTime(c.expiration())
             .accountId(account)
             .build();
-    AwsRequestOverrideConfiguration asCustomer =
-        AwsRequestOverrideConfiguration.builder()
-            .credentialsProvider(() -> session)
-            .build();
+    AwsCredentialsProvider asCustomer = () -> session;
     ListContactsFilter filter =
         ListContactsFilter.builder()
             .filteredStatus(SubscriptionStatus.OPT_IN)
@@ -261,7 +275,7 @@ public final class RecipientAggregator {
                     .build())
             .build();
     SesV2Client ses = clients.sesV2(region);
-    ThrottleScope scope = new ThrottleScope(account, region, "sesv2");
+    ThrottleScope scope = new ThrottleScope(account, region, "ses");
     List<String> emails = new ArrayList<>();
     Pages.forEach(
         "SES ListContacts of customer " + customer.code(),
@@ -269,14 +283,15 @@ public final class RecipientAggregator {
             calls.call(
                 scope,
                 "ListContacts",
-                () ->
+                asCustomer,
+                o ->
                     ses.listContacts(
                         b ->
                             b.contactListName(customer.contactList())
                                 .filter(filter)
                                 .pageSize(PAGE_SIZE)
                                 .nextToken(token)
-                                .overrideConfiguration(asCustomer))),
+                                .overrideConfiguration(o))),
         ListContactsResponse::nextToken,
         page -> page.contacts().stream().map(Contact::emailAddress).forEach(emails::add));
     log.info("Customer {}: found {} recipients", customer.code(), emails.size());

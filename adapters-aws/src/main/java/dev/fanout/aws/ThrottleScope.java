@@ -7,12 +7,15 @@ import java.util.Objects;
  * rate gate (see {@link dev.fanout.rate.KeyedRateGates}), so a scan of many accounts and regions
  * runs at full speed overall while no single account's quota is pushed.
  *
- * <p>For calls whose account is not known in advance (Organizations or SSO ListAccounts made with
- * the caller's own credentials), {@code accountId} is {@link #CALLER}.
+ * <p>The account is the one the call counts against, which is not always the one it is about:
+ * STS {@code AssumeRole} into a customer's account counts against the caller's account, and so do
+ * Organizations calls and the SSO portal's calls (which count a user's calls). For those, whose
+ * account id is usually not known, {@code accountId} is {@link #CALLER}.
  *
  * @param accountId the 12-digit account the call counts against, or {@link #CALLER}
  * @param region the region, such as {@code eu-west-1}
- * @param service the service's short name, such as {@code eks}, {@code sts}, {@code sesv2}
+ * @param service the service's signing name: {@code eks}, {@code sts}, {@code ses},
+ *     {@code organizations}, {@code sso}
  */
 public record ThrottleScope(String accountId, String region, String service) {
 

@@ -116,7 +116,7 @@ class AccountScannerTest {
     assertThat(call.attempts()).isEqualTo(1); // access denied is not retried
     assertThat(call.getCause()).isInstanceOf(StsException.class);
     assertThat(failure.message())
-        .startsWith("account " + B + ": AwsCallException: sts AssumeRole failed in " + B + "/us-east-1/sts after 1 attempt, not retryable: StsException: User is not authorized");
+        .startsWith("account " + B + ": AwsCallException: sts AssumeRole failed in caller/us-east-1/sts after 1 attempt, not retryable: StsException: User is not authorized");
     assertThat(report.clusters()).hasSize(4);
     assertThat(aws.count("ListClusters", B)).isZero();
     assertThat(report.summary())

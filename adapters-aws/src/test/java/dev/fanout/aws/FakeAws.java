@@ -471,10 +471,7 @@ final class FakeAws implements AutoCloseable {
         return new ThrottleScope(account, m.group(2), m.group(3));
       }
     }
-    String accountId = r.queryParameter("account_id").isPresent()
-        ? r.queryParameter("account_id").firstValue()
-        : ThrottleScope.CALLER;
-    return new ThrottleScope(accountId, "sso", "sso");
+    return new ThrottleScope(ThrottleScope.CALLER, "sso", "sso"); // unsigned: the token's user
   }
 
   static String operationOf(LoggedRequest r) {

@@ -211,6 +211,7 @@ class RecipientAggregatorTest {
   @Test
   void theDefaultConfigRunsThirtyCustomersAtOnce() {
     assertThat(RecipientAggregator.DEFAULT_CONFIG)
-        .isEqualTo(ParallelConfig.defaults().toBuilder().maxWorkers(30).build());
+        .isEqualTo(
+            ParallelConfig.defaults().toBuilder().maxWorkers(30).rateSpacing(Duration.ofMillis(20)).build());
   }
 }
