@@ -156,7 +156,11 @@ public final class RecipientAggregator {
     }
     long start = System.nanoTime();
     CallStats before = calls.stats();
-    log.info("Querying {} topic from {} customers concurrently...", topic, selected.size());
+    log.info(
+        "Querying {} topic from {} customers concurrently ({} at a time)...",
+        topic,
+        selected.size(),
+        Math.min(selected.size(), config.maxWorkers()));
 
     if (dryRun) {
       List<CustomerRecipients> planned = new ArrayList<>();
