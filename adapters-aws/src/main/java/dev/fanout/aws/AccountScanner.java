@@ -120,7 +120,14 @@ public final class AccountScanner {
     this.progress = b.progress;
     this.name = b.name;
     this.registry = b.registry;
-    RetryPolicy policy = b.retryPolicy != null ? b.retryPolicy : AwsErrors.retryPolicy(b.config);
+    RetryPolicy policy = b.retryPolicy;
+    if (policy == null) {
+      RetryPolicy.Builder defaults = AwsErrors.retryPolicyBuilder(b.config).name(b.name);
+      if (b.registry != null) {
+        defaults.meterRegistry(b.registry);
+      }
+      policy = defaults.build();
+    }
     Function<ThrottleScope, RateGate> factory;
     if (b.gateFactory != null) {
       factory = b.gateFactory;
@@ -691,7 +698,10 @@ public final class AccountScanner {
       return this;
     }
 
-    /** Publishes the pool's and the gates' {@code fanout.*} meters to {@code registry}. */
+    /**
+     * Publishes the {@code fanout.*} meters of the pool, the rate gates and (unless
+     * {@link #retryPolicy} is set) the retry policy to {@code registry}; none unless set.
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry must not be null");
       return this;

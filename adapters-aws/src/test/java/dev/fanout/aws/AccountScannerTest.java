@@ -231,4 +231,24 @@ class AccountScannerTest {
             .build();
     assertThat(scanner.config()).isEqualTo(ParallelConfig.defaults());
   }
+
+  @Test
+  void metersAreFanoutMetersAndOnlyWithARegistry() throws Exception {
+    aws.assumeRole(A);
+    aws.eksClusters(A, "eu-west-1", List.of(List.of("x")));
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    AccountScanner.builder(clients)
+        .accounts(AccountSource.of(A))
+        .credentials(AccountCredentials.assumeRole("r"))
+        .regions("eu-west-1")
+        .config(TestPolicies.CONFIG)
+        .meterRegistry(registry)
+        .build()
+        .scan();
+    assertThat(registry.getMeters()).isNotEmpty();
+    assertThat(registry.getMeters()).allSatisfy(m -> assertThat(m.getId().getName()).startsWith("fanout."));
+    assertThat(registry.find("fanout.retry.calls").counters()).isNotEmpty();
+    assertThat(registry.find("fanout.rate.keyed.gates").gauge()).isNotNull();
+  }
 }
