@@ -11,6 +11,7 @@ import dev.fanout.rate.RateGate;
 import dev.fanout.retry.RetryPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -471,7 +472,7 @@ public final class AccountScanner {
                       .sessionToken(c.sessionToken())
                       .accountId(accountId);
               if (c.expiration() != null && c.expiration() > 0) {
-                built.expirationTime(java.time.Instant.ofEpochMilli(c.expiration()));
+                built.expirationTime(Instant.ofEpochMilli(c.expiration()));
               }
               return built.build();
             })

@@ -1,6 +1,7 @@
 package dev.fanout.aws;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -64,7 +65,7 @@ public record ScanReport(
   public Map<String, List<ScanFailure>> failuresByAccount() {
     Map<String, List<ScanFailure>> byAccount = new LinkedHashMap<>();
     for (ScanFailure f : failures) {
-      byAccount.computeIfAbsent(f.accountId(), k -> new java.util.ArrayList<>()).add(f);
+      byAccount.computeIfAbsent(f.accountId(), k -> new ArrayList<>()).add(f);
     }
     byAccount.replaceAll((k, v) -> List.copyOf(v));
     return Collections.unmodifiableMap(byAccount);
@@ -74,7 +75,7 @@ public record ScanReport(
   public Map<String, List<EksCluster>> clustersByAccount() {
     Map<String, List<EksCluster>> byAccount = new TreeMap<>();
     for (EksCluster c : clusters) {
-      byAccount.computeIfAbsent(c.accountId(), k -> new java.util.ArrayList<>()).add(c);
+      byAccount.computeIfAbsent(c.accountId(), k -> new ArrayList<>()).add(c);
     }
     byAccount.replaceAll((k, v) -> List.copyOf(v));
     return Collections.unmodifiableMap(byAccount);
