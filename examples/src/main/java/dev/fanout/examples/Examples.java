@@ -26,6 +26,8 @@ public final class Examples {
     EXAMPLES.put("customers", CustomersExample::main);
     EXAMPLES.put("chunk-ingest", ChunkIngestExample::main);
     EXAMPLES.put("namespace-watcher", NamespaceWatcherExample::main);
+    EXAMPLES.put("account-scan", AccountScanExample::main);
+    EXAMPLES.put("recipients", RecipientsExample::main);
   }
 
   private Examples() {}
