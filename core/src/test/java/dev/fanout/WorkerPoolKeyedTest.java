@@ -288,6 +288,19 @@ class WorkerPoolKeyedTest {
   }
 
   @Test
+  void cancelAllCancelsEverythingButKeepsThePoolOpen() throws Exception {
+    CountDownLatch release = blockAllWorkers();
+    TaskHandle<String, String> queued = pool.submit("queued", key -> key);
+    ResultChannel<Integer, Integer> fanOut = pool.fanOut(java.util.List.of(1, 2, 3), key -> key);
+    assertThat(pool.cancelAll("leadership lost")).isEqualTo(8 + 1 + 3);
+    assertThat(queued.await().isCancelled()).isTrue();
+    assertThat(fanOut.awaitReport().cancelled()).isEqualTo(3);
+    release.countDown();
+    await().untilAsserted(() -> assertThat(pool.status().active()).isZero());
+    assertThat(pool.submit("after", key -> "runs").await().isSuccess()).isTrue();
+  }
+
+  @Test
   void rejectsBadInput() {
     assertThatThrownBy(() -> pool.submit(null, key -> key)).hasMessage("key");
     assertThatThrownBy(() -> pool.submit("k", null)).hasMessage("task");
