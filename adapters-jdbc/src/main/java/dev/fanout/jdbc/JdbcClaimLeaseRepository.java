@@ -1,0 +1,881 @@
+package dev.fanout.jdbc;
+
+import dev.fanout.lease.BatchOutcome;
+import dev.fanout.lease.Claim;
+import dev.fanout.lease.ClaimLeaseRepository;
+import dev.fanout.lease.LeaseCounts;
+import dev.fanout.lease.LeaseLostException;
+import dev.fanout.lease.LeaseState;
+import dev.fanout.lease.LeaseStoreException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link ClaimLeaseRepository} on the rows of one table, over any {@link DataSource}: the
+ * coordinator that lets several service instances share work through one PostgreSQL database
+ * (or an embedded H2 one), with fencing.
+ *
+ * {@snippet :
+ * LeaseTable table = LeaseTable.named("credential");
+ * LeaseSchema.execute(dataSource, LeaseSchema.addLeaseColumns(SqlDialect.POSTGRESQL, table));
+ * JdbcClaimLeaseRepository<Long> repository =
+ *     JdbcClaimLeaseRepository.forIds(dataSource, Long.class).table(table).build();
+ * List<Claim<Long>> claims = repository.claim("worker-1", 10, Duration.ofMinutes(1));
+ * }
+ *
+ * <h2>Items</h2>
+ *
+ * An item is a row, told apart by its id column. {@link #forIds forIds} makes the items the ids
+ * themselves ({@code Long}, {@code String}, {@code UUID}, ...); {@link #forRows forRows} maps each
+ * claimed row to an item of yours with a {@link RowMapper} — the claim statement returns the
+ * whole row, so the handler gets its data without another query. A row is PENDING, claimable
+ * once, as soon as it is inserted (the lease columns' defaults say so); see {@link LeaseSchema}
+ * for the DDL of a dedicated table or of lease columns added to an existing one.
+ *
+ * <h2>How it claims</h2>
+ *
+ * <ul>
+ *   <li><b>PostgreSQL:</b> one statement, {@code WITH picked AS (SELECT id ... WHERE status =
+ *       'PENDING' AND available_at <= now() ORDER BY available_at, id LIMIT n FOR UPDATE SKIP
+ *       LOCKED) UPDATE ... SET status = 'CLAIMED', token = token + 1, ... FROM picked RETURNING
+ *       ...}. Concurrent claimers skip each other's locked rows instead of queueing on them.
+ *   <li><b>H2</b> has no {@code SKIP LOCKED}: it reads up to {@code n} candidate ids with their
+ *       tokens, then changes them with one guarded compare-and-set, {@code UPDATE ... WHERE (id,
+ *       token) IN ((?, ?), ...) AND status = 'PENDING'}, which H2 re-checks under its row locks.
+ *       A candidate another claimer took in between fails its guard and is simply not returned;
+ *       if every candidate was lost this way it tries again with fresh candidates.
+ * </ul>
+ *
+ * <p>Every other call is fenced: it changes a row only if its id and token match the claim's and it
+ * is still CLAIMED (renewal: and its lease has not ended), so a stale claim matches no row and
+ * changes nothing. On PostgreSQL the claims are joined as arrays, {@code UPDATE ... FROM
+ * unnest(?, ?) AS c(id, token) WHERE row.id = c.id AND row.token = c.token AND status =
+ * 'CLAIMED'}: one statement text for any number of claims, found by primary key; on H2 {@code
+ * WHERE (id, token) IN ((?, ?), ...)}. Batches ({@link #completeAll}, {@link #renewAll}) are one
+ * statement per 500 claims. The reaper changes only rows that are still CLAIMED, with the token it
+ * read, and whose lease has ended by the database's clock at the moment of the change.
+ *
+ * <h2>Time</h2>
+ *
+ * All lease times are computed by the database ({@code now()} on PostgreSQL, {@code
+ * CURRENT_TIMESTAMP} on H2), never by the JVMs of the workers, so clock skew between service
+ * instances does not matter.
+ *
+ * <h2>Connections</h2>
+ *
+ * Each call takes a connection from the data source and returns it; use a pool (HikariCP). A
+ * connection with auto-commit on runs each statement in its own transaction; with auto-commit off
+ * the call commits (or rolls back) its own work. Calls do not join an application transaction.
+ * Expect {@code READ COMMITTED}, the default of both databases. SQL failures are thrown as {@link
+ * LeaseStoreException}.
+ *
+ * <p>Thread-safe.
+ *
+ * @param <T> the item type
+ */
+public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T> {
+
+  private static final int CLAIMS_PER_STATEMENT = 500;
+  private static final int REAP_BATCH = 1000;
+  private static final int H2_CLAIM_ROUNDS = 16;
+  private static final Duration MAX_DURATION = Duration.ofDays(36_500);
+  private static final String ALIAS = "fanout_row";
+
+  private final DataSource dataSource;
+  private final LeaseTable table;
+  private final RowMapper<T> mapper;
+  private final Function<? super T, ?> idOf;
+  private final boolean wholeRows;
+  private final int errorLength;
+  /** PostgreSQL statements, built once: their text does not depend on the number of claims. */
+  private final ConcurrentHashMap<String, String> statements = new ConcurrentHashMap<>();
+  private volatile @Nullable SqlDialect dialect;
+
+  private JdbcClaimLeaseRepository(Builder<T> b) {
+    this.dataSource = b.dataSource;
+    this.table = b.table;
+    this.wholeRows = b.rowMapper != null;
+    if (b.rowMapper != null) {
+      this.mapper = b.rowMapper;
+      this.idOf = Objects.requireNonNull(b.idOf);
+    } else {
+      Class<T> type = Objects.requireNonNull(b.idType);
+      String id = b.table.idColumn();
+      this.mapper = rs -> Objects.requireNonNull(rs.getObject(id, type), "id");
+      this.idOf = Function.identity();
+    }
+    this.errorLength = b.errorLength;
+    this.dialect = b.dialect;
+  }
+
+  /**
+   * A builder of a repository whose items are the ids of the rows, of type {@code idType} (read
+   * with {@code ResultSet.getObject(column, idType)}: {@code Long}, {@code Integer}, {@code
+   * String}, {@code UUID}, ...).
+   */
+  public static <T> Builder<T> forIds(DataSource dataSource, Class<T> idType) {
+    return new Builder<>(dataSource, Objects.requireNonNull(idType, "idType"), null, null);
+  }
+
+  /**
+   * A builder of a repository whose items are made from whole rows by {@code rowMapper}; {@code
+   * idOf} gives an item's id, the value of the id column (items are told apart by it).
+   */
+  public static <T> Builder<T> forRows(
+      DataSource dataSource, RowMapper<T> rowMapper, Function<? super T, ?> idOf) {
+    return new Builder<>(
+        dataSource,
+        null,
+        Objects.requireNonNull(rowMapper, "rowMapper"),
+        Objects.requireNonNull(idOf, "idOf"));
+  }
+
+  /** The table and columns the leases live in. */
+  public LeaseTable table() {
+    return table;
+  }
+
+  /**
+   * The database's dialect, as configured or detected from the first connection.
+   *
+   * @throws LeaseStoreException if it had to be detected and no connection could be had
+   */
+  public SqlDialect dialect() {
+    return run("detect dialect", (c, d) -> d);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Claiming
+
+  @Override
+  public List<Claim<T>> claim(String workerId, int limit, Duration lease) {
+    Objects.requireNonNull(workerId, "workerId must not be null");
+    if (workerId.isBlank()) {
+      throw new IllegalArgumentException("workerId must not be blank, was \"" + workerId + "\"");
+    }
+    if (workerId.length() > 255) {
+      throw new IllegalArgumentException(
+          "workerId must be at most 255 characters, was " + workerId.length());
+    }
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+    }
+    long micros = micros("lease", lease);
+    return run(
+        "claim",
+        (c, d) -> d == SqlDialect.POSTGRESQL
+            ? claimPostgres(c, workerId, limit, micros)
+            : claimH2(c, workerId, limit, micros));
+  }
+
+  private List<Claim<T>> claimPostgres(Connection c, String workerId, int limit, long micros)
+      throws SQLException {
+    LeaseTable t = table;
+    String sql = statements.computeIfAbsent("claim", k ->
+        "WITH picked AS (SELECT " + t.idColumn() + " FROM " + t.table()
+            + " WHERE " + t.statusColumn() + " = 'PENDING' AND " + t.availableAtColumn()
+            + " <= now() ORDER BY " + t.availableAtColumn() + ", " + t.idColumn()
+            + " LIMIT ? FOR UPDATE SKIP LOCKED) "
+            + "UPDATE " + t.table() + " AS " + ALIAS + " SET "
+            + t.statusColumn() + " = 'CLAIMED', "
+            + t.tokenColumn() + " = " + ALIAS + "." + t.tokenColumn() + " + 1, "
+            + t.ownerColumn() + " = ?, "
+            + t.claimedAtColumn() + " = now(), "
+            + t.leaseUntilColumn() + " = " + plus(SqlDialect.POSTGRESQL) + ", "
+            + t.attemptsColumn() + " = " + ALIAS + "." + t.attemptsColumn() + " + 1"
+            + " FROM picked WHERE " + ALIAS + "." + t.idColumn() + " = picked." + t.idColumn()
+            + " RETURNING " + claimColumns(ALIAS + "."));
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setInt(1, limit);
+      ps.setString(2, workerId);
+      ps.setLong(3, micros);
+      return readClaims(ps, workerId);
+    }
+  }
+
+  private List<Claim<T>> claimH2(Connection c, String workerId, int limit, long micros)
+      throws SQLException {
+    LeaseTable t = table;
+    String candidatesSql =
+        "SELECT " + t.idColumn() + ", " + t.tokenColumn() + " FROM " + t.table()
+            + " WHERE " + t.statusColumn() + " = 'PENDING' AND " + t.availableAtColumn()
+            + " <= CURRENT_TIMESTAMP ORDER BY " + t.statusColumn() + ", " + t.availableAtColumn()
+            + ", " + t.idColumn() + " LIMIT ?";
+    for (int round = 0; round < H2_CLAIM_ROUNDS; round++) {
+      List<Object> ids = new ArrayList<>(limit);
+      List<Long> tokens = new ArrayList<>(limit);
+      try (PreparedStatement ps = c.prepareStatement(candidatesSql)) {
+        ps.setInt(1, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            ids.add(rs.getObject(1));
+            tokens.add(rs.getLong(2));
+          }
+        }
+      }
+      if (ids.isEmpty()) {
+        return List.of();
+      }
+      String sql =
+          "SELECT " + claimColumns("") + " FROM FINAL TABLE (UPDATE " + t.table() + " SET "
+              + t.statusColumn() + " = 'CLAIMED', "
+              + t.tokenColumn() + " = " + t.tokenColumn() + " + 1, "
+              + t.ownerColumn() + " = ?, "
+              + t.claimedAtColumn() + " = CURRENT_TIMESTAMP, "
+              + t.leaseUntilColumn() + " = " + plus(SqlDialect.H2) + ", "
+              + t.attemptsColumn() + " = " + t.attemptsColumn() + " + 1"
+              + " WHERE (" + t.idColumn() + ", " + t.tokenColumn() + ") IN (" + pairs(ids.size())
+              + ") AND " + t.statusColumn() + " = 'PENDING' AND " + t.availableAtColumn()
+              + " <= CURRENT_TIMESTAMP)";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        int p = 1;
+        ps.setString(p++, workerId);
+        ps.setLong(p++, micros);
+        for (int i = 0; i < ids.size(); i++) {
+          ps.setObject(p++, ids.get(i));
+          ps.setLong(p++, tokens.get(i));
+        }
+        List<Claim<T>> claims = readClaims(ps, workerId);
+        if (!claims.isEmpty()) {
+          return claims;
+        }
+      }
+      // Every candidate went to another claimer between our read and our update: read again.
+    }
+    return List.of();
+  }
+
+  private String claimColumns(String prefix) {
+    if (wholeRows) {
+      return prefix + "*";
+    }
+    LeaseTable t = table;
+    return String.join(
+        ", ",
+        prefix + t.idColumn(),
+        prefix + t.tokenColumn(),
+        prefix + t.claimedAtColumn(),
+        prefix + t.leaseUntilColumn(),
+        prefix + t.attemptsColumn());
+  }
+
+  private List<Claim<T>> readClaims(PreparedStatement ps, String workerId) throws SQLException {
+    List<Claim<T>> claims = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        T item = mapper.map(rs);
+        claims.add(
+            new Claim<>(
+                item,
+                workerId,
+                rs.getLong(table.tokenColumn()),
+                instant(rs, table.claimedAtColumn()),
+                instant(rs, table.leaseUntilColumn()),
+                rs.getInt(table.attemptsColumn())));
+      }
+    }
+    return claims;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fenced calls
+
+  @Override
+  public Claim<T> renew(Claim<T> claim, Duration lease) {
+    Objects.requireNonNull(claim, "claim must not be null");
+    long micros = micros("lease", lease);
+    return run(
+        "renew",
+        (c, d) -> {
+          Map<Object, @Nullable Instant> applied =
+              fenced(c, d, renewSet(d), liveLease(d),
+                  ps -> ps.setLong(1, micros), 1, List.of(claim));
+          if (applied.isEmpty()) {
+            throw refusal(c, claim);
+          }
+          return claim.withLeaseUntil(Objects.requireNonNull(applied.values().iterator().next()));
+        });
+  }
+
+  @Override
+  public void complete(Claim<T> claim) {
+    single("complete", claim, completeSet(), null);
+  }
+
+  @Override
+  public void release(Claim<T> claim, Duration retryAfter) {
+    Objects.requireNonNull(retryAfter, "retryAfter must not be null");
+    if (retryAfter.isNegative()) {
+      throw new IllegalArgumentException("retryAfter must not be negative, was " + retryAfter);
+    }
+    long micros = retryAfter.isZero() ? 0 : micros("retryAfter", retryAfter);
+    LeaseTable t = table;
+    single(
+        "release",
+        claim,
+        d -> t.statusColumn() + " = 'PENDING', " + t.leaseUntilColumn() + " = NULL, "
+            + t.availableAtColumn() + " = " + plus(d),
+        ps -> ps.setLong(1, micros));
+  }
+
+  @Override
+  public void giveBack(Claim<T> claim) {
+    LeaseTable t = table;
+    single(
+        "give back",
+        claim,
+        d -> t.statusColumn() + " = 'PENDING', " + t.leaseUntilColumn() + " = NULL, "
+            + t.availableAtColumn() + " = " + now(d) + ", " + t.attemptsColumn() + " = "
+            + t.attemptsColumn() + " - 1",
+        null);
+  }
+
+  @Override
+  public void fail(Claim<T> claim, String reason) {
+    Objects.requireNonNull(reason, "reason must not be null");
+    String cut = reason.length() > errorLength ? reason.substring(0, errorLength) : reason;
+    LeaseTable t = table;
+    single(
+        "fail",
+        claim,
+        d -> t.statusColumn() + " = 'FAILED', " + t.leaseUntilColumn() + " = NULL, "
+            + t.errorColumn() + " = ?",
+        ps -> ps.setString(1, cut));
+  }
+
+  @Override
+  public BatchOutcome<T> renewAll(Collection<Claim<T>> claims, Duration lease) {
+    Objects.requireNonNull(claims, "claims must not be null");
+    long micros = micros("lease", lease);
+    return batch(
+        "renew",
+        claims,
+        d -> renewSet(d),
+        this::liveLease,
+        ps -> ps.setLong(1, micros),
+        1);
+  }
+
+  @Override
+  public BatchOutcome<T> completeAll(Collection<Claim<T>> claims) {
+    Objects.requireNonNull(claims, "claims must not be null");
+    return batch("complete", claims, completeSet(), d -> "", null, 0);
+  }
+
+  private Function<SqlDialect, String> completeSet() {
+    return d -> table.statusColumn() + " = 'COMPLETED', " + table.leaseUntilColumn() + " = NULL";
+  }
+
+  /**
+   * The renewal's guard: the lease has not ended. On PostgreSQL written so that the planner does
+   * not take the lease_until index (built for the reaper) to find a handful of rows by id: with
+   * statistics from when few items were claimed it would scan every live lease per statement.
+   */
+  private String liveLease(SqlDialect d) {
+    return d == SqlDialect.POSTGRESQL
+        ? " AND COALESCE(" + table.leaseUntilColumn() + ", '-infinity') > now()"
+        : " AND " + table.leaseUntilColumn() + " > CURRENT_TIMESTAMP";
+  }
+
+  private String renewSet(SqlDialect d) {
+    return table.leaseUntilColumn() + " = " + plus(d);
+  }
+
+  private void single(
+      String op,
+      Claim<T> claim,
+      Function<SqlDialect, String> set,
+      @Nullable ParameterSetter setParameters) {
+    Objects.requireNonNull(claim, "claim must not be null");
+    int parameters = setParameters == null ? 0 : 1;
+    run(
+        op,
+        (c, d) -> {
+          if (fenced(c, d, set.apply(d), "", setParameters, parameters, List.of(claim)).isEmpty()) {
+            throw refusal(c, claim);
+          }
+          return null;
+        });
+  }
+
+  private BatchOutcome<T> batch(
+      String op,
+      Collection<Claim<T>> claims,
+      Function<SqlDialect, String> set,
+      Function<SqlDialect, String> guard,
+      @Nullable ParameterSetter setParameters,
+      int parameters) {
+    if (claims.isEmpty()) {
+      return new BatchOutcome<>(List.of(), List.of());
+    }
+    List<Claim<T>> all = List.copyOf(claims);
+    return run(
+        op + " " + all.size() + " claims",
+        (c, d) -> {
+          List<Claim<T>> applied = new ArrayList<>(all.size());
+          List<Claim<T>> lost = new ArrayList<>();
+          for (int from = 0; from < all.size(); from += CLAIMS_PER_STATEMENT) {
+            List<Claim<T>> chunk = all.subList(from, Math.min(all.size(), from + CLAIMS_PER_STATEMENT));
+            Map<Object, @Nullable Instant> done =
+                fenced(c, d, set.apply(d), guard.apply(d), setParameters, parameters, chunk);
+            for (Claim<T> claim : chunk) {
+              Object key = fenceKey(idOf(claim), claim.token());
+              if (done.containsKey(key)) {
+                Instant until = done.get(key);
+                applied.add(until == null ? claim : claim.withLeaseUntil(until));
+              } else {
+                lost.add(claim);
+              }
+            }
+          }
+          return new BatchOutcome<>(applied, lost);
+        });
+  }
+
+  /**
+   * Runs {@code UPDATE table SET <set> WHERE (id, token) IN (<claims>) AND status = 'CLAIMED'
+   * <guard>} and returns the (id, token) keys of the rows it changed, with their lease end.
+   */
+  private Map<Object, @Nullable Instant> fenced(
+      Connection c,
+      SqlDialect d,
+      String set,
+      String guard,
+      @Nullable ParameterSetter setParameters,
+      int parameters,
+      List<Claim<T>> claims)
+      throws SQLException {
+    LeaseTable t = table;
+    List<Object> ids = new ArrayList<>(claims.size());
+    Long[] tokens = new Long[claims.size()];
+    for (int i = 0; i < claims.size(); i++) {
+      ids.add(idOf(claims.get(i)));
+      tokens[i] = claims.get(i).token();
+    }
+    String arrayType = d == SqlDialect.POSTGRESQL ? postgresArrayType(ids) : null;
+    String sql;
+    if (arrayType != null) {
+      // One statement text for any number of claims, joined on the primary key: a long
+      // (id, token) IN (...) list is planned per size and, as a generic plan, badly.
+      String id = ALIAS + "." + t.idColumn();
+      sql = statements.computeIfAbsent("fenced " + set + guard, k ->
+          "UPDATE " + t.table() + " AS " + ALIAS + " SET " + set
+              + " FROM unnest(?, ?) AS fanout_claim(fanout_claim_id, fanout_claim_token)"
+              + " WHERE " + id + " = fanout_claim.fanout_claim_id AND " + ALIAS + "." + t.tokenColumn()
+              + " = fanout_claim.fanout_claim_token AND " + ALIAS + "." + t.statusColumn()
+              + " = 'CLAIMED'" + guard
+              + " RETURNING " + id + ", " + ALIAS + "." + t.tokenColumn() + ", " + ALIAS + "."
+              + t.leaseUntilColumn());
+    } else {
+      String update =
+          "UPDATE " + t.table() + " SET " + set + " WHERE (" + t.idColumn() + ", "
+              + t.tokenColumn() + ") IN (" + pairs(claims.size()) + ") AND " + t.statusColumn()
+              + " = 'CLAIMED'" + guard;
+      String returned = t.idColumn() + ", " + t.tokenColumn() + ", " + t.leaseUntilColumn();
+      sql =
+          d == SqlDialect.POSTGRESQL
+              ? update + " RETURNING " + returned
+              : "SELECT " + returned + " FROM FINAL TABLE (" + update + ")";
+    }
+    Map<Object, @Nullable Instant> applied = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (setParameters != null) {
+        setParameters.set(ps);
+      }
+      int p = parameters + 1;
+      if (arrayType != null) {
+        ps.setArray(p++, c.createArrayOf(arrayType, ids.toArray()));
+        ps.setArray(p, c.createArrayOf("int8", tokens));
+      } else {
+        for (int i = 0; i < ids.size(); i++) {
+          ps.setObject(p++, ids.get(i));
+          ps.setLong(p++, tokens[i]);
+        }
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          OffsetDateTime until = rs.getObject(3, OffsetDateTime.class);
+          applied.put(
+              fenceKey(rs.getObject(1), rs.getLong(2)), until == null ? null : until.toInstant());
+        }
+      }
+    }
+    return applied;
+  }
+
+  /** The PostgreSQL array element type for these ids, or null to fall back to a list. */
+  private static @Nullable String postgresArrayType(List<Object> ids) {
+    Class<?> type = ids.get(0).getClass();
+    for (Object id : ids) {
+      if (id.getClass() != type) {
+        return null;
+      }
+    }
+    if (type == Long.class) {
+      return "int8";
+    } else if (type == Integer.class) {
+      return "int4";
+    } else if (type == Short.class) {
+      return "int2";
+    } else if (type == String.class) {
+      return "text";
+    } else if (type == java.util.UUID.class) {
+      return "uuid";
+    } else if (type == BigDecimal.class) {
+      return "numeric";
+    }
+    return null;
+  }
+
+  /** Why a fenced call on {@code claim} changed nothing: unknown claim, or lease lost. */
+  private RuntimeException refusal(Connection c, Claim<T> claim) throws SQLException {
+    LeaseTable t = table;
+    String sql =
+        "SELECT " + t.statusColumn() + ", " + t.tokenColumn() + ", " + t.ownerColumn() + ", "
+            + t.leaseUntilColumn() + " FROM " + t.table() + " WHERE " + t.idColumn() + " = ?";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setObject(1, idOf(claim));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return new IllegalArgumentException(
+              "unknown claim: table " + t.table() + " holds no item " + claim.item());
+        }
+        String status = rs.getString(1);
+        long token = rs.getLong(2);
+        String owner = rs.getString(3);
+        OffsetDateTime until = rs.getObject(4, OffsetDateTime.class);
+        if (claim.token() > token) {
+          return new IllegalArgumentException(
+              "unknown claim: token " + claim.token() + " was never issued for item "
+                  + claim.item() + " (the latest is " + token + ")");
+        }
+        String detail;
+        if (token != claim.token()) {
+          detail =
+              LeaseState.CLAIMED.name().equals(status)
+                  ? "now claimed by " + owner + " with token " + token
+                  : "it was claimed again since (token " + token + ") and is now " + status;
+        } else {
+          detail =
+              switch (status.toUpperCase(Locale.ROOT)) {
+                case "CLAIMED" -> "its lease ended at " + (until == null ? "?" : until.toInstant())
+                    + " and was not renewed";
+                case "PENDING" -> "it is pending again (reclaimed after its lease ended, or released)";
+                case "COMPLETED" -> "it is completed";
+                case "FAILED" -> "it has failed";
+                default -> "its status is " + status;
+              };
+        }
+        return new LeaseLostException(claim, detail);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reaper and counts
+
+  @Override
+  public int reclaimExpired() {
+    return run(
+        "reclaim expired leases",
+        (c, d) -> {
+          int total = 0;
+          while (true) {
+            int[] step = d == SqlDialect.POSTGRESQL ? reclaimPostgres(c) : reclaimH2(c);
+            total += step[1];
+            if (step[0] < REAP_BATCH) {
+              return total;
+            }
+          }
+        });
+  }
+
+  /** One batch: {candidates seen, rows returned}. */
+  private int[] reclaimPostgres(Connection c) throws SQLException {
+    LeaseTable t = table;
+    String sql =
+        "WITH expired AS (SELECT " + t.idColumn() + ", " + t.tokenColumn() + " FROM " + t.table()
+            + " WHERE " + t.statusColumn() + " = 'CLAIMED' AND " + t.leaseUntilColumn()
+            + " <= now() ORDER BY " + t.leaseUntilColumn() + " LIMIT " + REAP_BATCH
+            + " FOR UPDATE SKIP LOCKED) "
+            + "UPDATE " + t.table() + " AS " + ALIAS + " SET "
+            + t.statusColumn() + " = 'PENDING', "
+            + t.leaseUntilColumn() + " = NULL, "
+            + t.availableAtColumn() + " = now()"
+            + " FROM expired WHERE " + ALIAS + "." + t.idColumn() + " = expired." + t.idColumn()
+            + " AND " + ALIAS + "." + t.tokenColumn() + " = expired." + t.tokenColumn()
+            + " AND " + ALIAS + "." + t.statusColumn() + " = 'CLAIMED' AND " + ALIAS + "."
+            + t.leaseUntilColumn() + " <= now()";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      int n = ps.executeUpdate();
+      return new int[] {n, n};
+    }
+  }
+
+  private int[] reclaimH2(Connection c) throws SQLException {
+    LeaseTable t = table;
+    String candidatesSql =
+        "SELECT " + t.idColumn() + ", " + t.tokenColumn() + " FROM " + t.table() + " WHERE "
+            + t.statusColumn() + " = 'CLAIMED' AND " + t.leaseUntilColumn()
+            + " <= CURRENT_TIMESTAMP ORDER BY " + t.statusColumn() + ", " + t.leaseUntilColumn()
+            + " LIMIT " + REAP_BATCH;
+    List<Object> ids = new ArrayList<>();
+    List<Long> tokens = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(candidatesSql);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        ids.add(rs.getObject(1));
+        tokens.add(rs.getLong(2));
+      }
+    }
+    if (ids.isEmpty()) {
+      return new int[] {0, 0};
+    }
+    String sql =
+        "UPDATE " + t.table() + " SET " + t.statusColumn() + " = 'PENDING', "
+            + t.leaseUntilColumn() + " = NULL, " + t.availableAtColumn() + " = CURRENT_TIMESTAMP"
+            + " WHERE (" + t.idColumn() + ", " + t.tokenColumn() + ") IN (" + pairs(ids.size())
+            + ") AND " + t.statusColumn() + " = 'CLAIMED' AND " + t.leaseUntilColumn()
+            + " <= CURRENT_TIMESTAMP";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      int p = 1;
+      for (int i = 0; i < ids.size(); i++) {
+        ps.setObject(p++, ids.get(i));
+        ps.setLong(p++, tokens.get(i));
+      }
+      return new int[] {ids.size(), ps.executeUpdate()};
+    }
+  }
+
+  @Override
+  public LeaseCounts counts() {
+    LeaseTable t = table;
+    String sql =
+        "SELECT " + t.statusColumn() + ", COUNT(*) FROM " + t.table() + " GROUP BY "
+            + t.statusColumn();
+    return run(
+        "count",
+        (c, d) -> {
+          Map<String, Long> byStatus = new HashMap<>();
+          try (PreparedStatement ps = c.prepareStatement(sql);
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              byStatus.put(rs.getString(1).toUpperCase(Locale.ROOT), rs.getLong(2));
+            }
+          }
+          return new LeaseCounts(
+              byStatus.getOrDefault("PENDING", 0L),
+              byStatus.getOrDefault("CLAIMED", 0L),
+              byStatus.getOrDefault("COMPLETED", 0L),
+              byStatus.getOrDefault("FAILED", 0L));
+        });
+  }
+
+  /** The database's clock now. */
+  public Instant databaseTime() {
+    return run(
+        "read the clock",
+        (c, d) -> {
+          try (PreparedStatement ps =
+                  c.prepareStatement(d == SqlDialect.POSTGRESQL ? "SELECT now()" : "SELECT CURRENT_TIMESTAMP");
+              ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getObject(1, OffsetDateTime.class).toInstant();
+          }
+        });
+  }
+
+  @Override
+  public String toString() {
+    SqlDialect d = dialect;
+    return "JdbcClaimLeaseRepository[" + table.table() + (d == null ? "" : ", " + d) + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  @FunctionalInterface
+  private interface ParameterSetter {
+    void set(PreparedStatement ps) throws SQLException;
+  }
+
+  @FunctionalInterface
+  private interface Work<R> {
+    R apply(Connection connection, SqlDialect dialect) throws SQLException;
+  }
+
+  private <R> R run(String op, Work<R> work) {
+    try (Connection c = dataSource.getConnection()) {
+      boolean autoCommit = c.getAutoCommit();
+      try {
+        R result = work.apply(c, dialectOf(c));
+        if (!autoCommit) {
+          c.commit();
+        }
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        if (!autoCommit) {
+          try {
+            c.rollback();
+          } catch (SQLException rollback) {
+            e.addSuppressed(rollback);
+          }
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new LeaseStoreException(
+          op + " on table " + table.table() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private SqlDialect dialectOf(Connection c) throws SQLException {
+    SqlDialect d = dialect;
+    if (d == null) {
+      String product = c.getMetaData().getDatabaseProductName();
+      String name = product.toLowerCase(Locale.ROOT);
+      if (name.contains("postgresql")) {
+        d = SqlDialect.POSTGRESQL;
+      } else if (name.equals("h2")) {
+        d = SqlDialect.H2;
+      } else {
+        throw new IllegalArgumentException(
+            "database '" + product + "' is not supported; supported: PostgreSQL, H2");
+      }
+      dialect = d;
+    }
+    return d;
+  }
+
+  private static String now(SqlDialect d) {
+    return d == SqlDialect.POSTGRESQL ? "now()" : "CURRENT_TIMESTAMP";
+  }
+
+  /** The database's clock plus a parameter in microseconds. */
+  private static String plus(SqlDialect d) {
+    return d == SqlDialect.POSTGRESQL
+        ? "now() + CAST(? AS BIGINT) * INTERVAL '1 microsecond'"
+        : "DATEADD(MICROSECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP)";
+  }
+
+  private static String pairs(int n) {
+    StringBuilder sb = new StringBuilder(n * 8);
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "(?, ?)" : ", (?, ?)");
+    }
+    return sb.toString();
+  }
+
+  private Object idOf(Claim<T> claim) {
+    return Objects.requireNonNull(idOf.apply(claim.item()), "the id of " + claim.item());
+  }
+
+  /**
+   * A key for an (id, token) pair that does not depend on how the driver boxes the id: ids the
+   * caller gave as {@code Integer} come back from the database as {@code Long}, for example.
+   */
+  private static Object fenceKey(Object id, long token) {
+    Object normal;
+    if (id instanceof Long || id instanceof Integer || id instanceof Short || id instanceof Byte) {
+      normal = ((Number) id).longValue();
+    } else if (id instanceof BigInteger b && b.bitLength() < 64) {
+      normal = b.longValue();
+    } else if (id instanceof BigDecimal b && b.stripTrailingZeros().scale() <= 0
+        && b.toBigInteger().bitLength() < 64) {
+      normal = b.longValue();
+    } else {
+      normal = id.toString();
+    }
+    return List.of(normal, token);
+  }
+
+  private static Instant instant(ResultSet rs, String column) throws SQLException {
+    OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+    if (value == null) {
+      throw new SQLException("column " + column + " is null in a claimed row");
+    }
+    return value.toInstant();
+  }
+
+  private static long micros(String field, Duration d) {
+    Objects.requireNonNull(d, field + " must not be null");
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(field + " must be positive, was " + d);
+    }
+    if (d.compareTo(MAX_DURATION) > 0) {
+      throw new IllegalArgumentException(
+          field + " must be at most " + MAX_DURATION.toDays() + " days, was " + d);
+    }
+    long micros = d.toNanos() / 1000;
+    return d.toNanos() % 1000 == 0 ? micros : micros + 1;
+  }
+
+  /** Builds a {@link JdbcClaimLeaseRepository}. Not thread-safe. */
+  public static final class Builder<T> {
+    private final DataSource dataSource;
+    private final @Nullable Class<T> idType;
+    private final @Nullable RowMapper<T> rowMapper;
+    private final @Nullable Function<? super T, ?> idOf;
+    private LeaseTable table = LeaseTable.defaults();
+    private @Nullable SqlDialect dialect;
+    private int errorLength = LeaseSchema.ERROR_LENGTH;
+
+    private Builder(
+        DataSource dataSource,
+        @Nullable Class<T> idType,
+        @Nullable RowMapper<T> rowMapper,
+        @Nullable Function<? super T, ?> idOf) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+      this.idType = idType;
+      this.rowMapper = rowMapper;
+      this.idOf = idOf;
+    }
+
+    /** The table and columns; default {@link LeaseTable#defaults()}. */
+    public Builder<T> table(LeaseTable table) {
+      this.table = Objects.requireNonNull(table, "table must not be null");
+      return this;
+    }
+
+    /** The dialect, instead of detecting it from the first connection. */
+    public Builder<T> dialect(SqlDialect dialect) {
+      this.dialect = Objects.requireNonNull(dialect, "dialect must not be null");
+      return this;
+    }
+
+    /**
+     * The length of the error column: longer failure reasons are cut to it. Default {@value
+     * LeaseSchema#ERROR_LENGTH}, as in {@link LeaseSchema}.
+     */
+    public Builder<T> errorLength(int errorLength) {
+      if (errorLength < 1) {
+        throw new IllegalArgumentException("errorLength must be at least 1, was " + errorLength);
+      }
+      this.errorLength = errorLength;
+      return this;
+    }
+
+    /** Builds the repository; it connects on first use, not now. */
+    public JdbcClaimLeaseRepository<T> build() {
+      return new JdbcClaimLeaseRepository<>(this);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package dev.fanout.lease;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The store that hands out items to workers under leases: the SPI behind {@link ClaimWorkers}.
+ * Where a {@link java.util.concurrent.BlockingQueue} hands an element to one consumer and forgets
+ * it, a claim-lease store keeps the item until its worker says it is done, takes it back when the
+ * worker vanishes, and — unlike most job stores — refuses every call from a worker whose lease was
+ * taken over, by a fencing {@linkplain Claim#token() token}.
+ *
+ * {@snippet :
+ * List<Claim<Long>> claims = repository.claim("worker-1", 10, Duration.ofMinutes(1));
+ * for (Claim<Long> claim : claims) {
+ *   try {
+ *     check(claim.item());
+ *     repository.complete(claim);
+ *   } catch (LeaseLostException e) {
+ *     // someone else owns the item now: drop it
+ *   } catch (RuntimeException e) {
+ *     repository.release(claim, Duration.ofSeconds(30)); // try again in 30 s
+ *   }
+ * }
+ * }
+ *
+ * <h2>Semantics every implementation keeps</h2>
+ *
+ * Items move between the {@link LeaseState states} PENDING, CLAIMED, COMPLETED and FAILED.
+ *
+ * <ul>
+ *   <li><b>Atomic claims.</b> {@link #claim claim} moves up to {@code limit} available items to
+ *       CLAIMED in one atomic step per item: two workers, threads or processes never get the same
+ *       item under live leases. Items become available in the order they became pending, as far as
+ *       the store can tell.
+ *   <li><b>Fencing.</b> Each claim of an item gets a token greater than every earlier token of
+ *       that item. {@link #renew renew}, {@link #complete complete}, {@link #release release},
+ *       {@link #giveBack giveBack} and {@link #fail fail} apply only while the given claim is the
+ *       item's current one — same token, still CLAIMED — and otherwise throw {@link
+ *       LeaseLostException} and change nothing.
+ *   <li><b>Leases end by the store's clock.</b> A lease is live while the store's clock is before
+ *       {@link Claim#leaseUntil()}. {@link #renew renew} needs a live lease. {@link
+ *       #reclaimExpired()} returns items whose lease ended to PENDING, each guarded by its token
+ *       and by expiry checked at the moment of the change, so a lease renewed a moment ago is
+ *       never taken back. Workers' own clocks never decide.
+ *   <li><b>A late worker may still finish.</b> completing, releasing, giving back or failing
+ *       needs the claim to be current, not the lease to be live: a worker that overran its lease
+ *       but whose item nobody reclaimed or took may still complete it, and nothing is lost.
+ *   <li><b>Attempts.</b> {@link Claim#attempt()} counts the item's claims, given-back ones
+ *       excepted; a lease that expired counts. Deciding when to give up (see {@link
+ *       ClaimWorkersConfig#maxAttempts()}) is the caller's business.
+ * </ul>
+ *
+ * <p>Implementations must be thread-safe. {@code IllegalArgumentException} reports bad
+ * arguments — a limit below 1, a lease that is not positive, a claim of an item the store does not
+ * hold or with a token it never issued; {@link LeaseStoreException} reports a failing store.
+ *
+ * <p>The abstract test class {@code dev.fanout.testkit.AbstractClaimLeaseRepositoryTest} (artifact
+ * {@code fanout-testkit}) checks all of this; extend it to test an implementation of your own.
+ *
+ * @param <T> the item type; items are told apart by {@code equals}
+ */
+public interface ClaimLeaseRepository<T> {
+
+  /**
+   * Atomically claims up to {@code limit} available items — PENDING and not held back by a
+   * retry time — for {@code workerId}, each under a lease of {@code lease} from now by the store's
+   * clock.
+   *
+   * @return the new claims, none if nothing is available; never more than {@code limit}
+   * @throws IllegalArgumentException if {@code workerId} is blank, {@code limit < 1} or {@code
+   *     lease} is not positive
+   */
+  List<Claim<T>> claim(String workerId, int limit, Duration lease);
+
+  /**
+   * Extends a live lease to {@code lease} from now, by the store's clock.
+   *
+   * @return the claim with its new {@link Claim#leaseUntil()}
+   * @throws LeaseLostException if the claim is not current or its lease has ended
+   * @throws IllegalArgumentException if {@code lease} is not positive, or the store never issued
+   *     this claim
+   */
+  Claim<T> renew(Claim<T> claim, Duration lease);
+
+  /**
+   * Marks the claimed item COMPLETED; it is never claimed again.
+   *
+   * @throws LeaseLostException if the claim is not current
+   * @throws IllegalArgumentException if the store never issued this claim
+   */
+  void complete(Claim<T> claim);
+
+  /**
+   * Returns the item to PENDING, to be claimed again no sooner than {@code retryAfter} from now
+   * by the store's clock ({@link Duration#ZERO} for at once). The claim counts as an attempt:
+   * this is how a failed attempt is retried later.
+   *
+   * @throws LeaseLostException if the claim is not current
+   * @throws IllegalArgumentException if {@code retryAfter} is negative, or the store never issued
+   *     this claim
+   */
+  void release(Claim<T> claim, Duration retryAfter);
+
+  /**
+   * Returns the item to PENDING, available at once, and does not count this claim as an
+   * attempt: for items claimed but not worked on, as when a worker stops.
+   *
+   * @throws LeaseLostException if the claim is not current
+   * @throws IllegalArgumentException if the store never issued this claim
+   */
+  void giveBack(Claim<T> claim);
+
+  /**
+   * Marks the claimed item FAILED with {@code reason}; it is never claimed again. Stores may
+   * shorten a long reason.
+   *
+   * @throws LeaseLostException if the claim is not current
+   * @throws IllegalArgumentException if the store never issued this claim
+   */
+  void fail(Claim<T> claim, String reason);
+
+  /**
+   * Returns every item whose lease has ended, by the store's clock, to PENDING, available at once
+   * (the expired claim still counts as an attempt). Each item is guarded by its token and by
+   * expiry checked when it is changed, so an item renewed or completed meanwhile is left alone.
+   * Safe to call from many processes at once.
+   *
+   * @return how many items were returned
+   */
+  int reclaimExpired();
+
+  /**
+   * Renews many claims at once, each fenced as in {@link #renew renew}. Stores that can should do
+   * it in one round trip per batch; this default renews one by one.
+   *
+   * @throws IllegalArgumentException if {@code lease} is not positive
+   */
+  default BatchOutcome<T> renewAll(Collection<Claim<T>> claims, Duration lease) {
+    if (lease.isNegative() || lease.isZero()) {
+      throw new IllegalArgumentException("lease must be positive, was " + lease);
+    }
+    List<Claim<T>> applied = new ArrayList<>(claims.size());
+    List<Claim<T>> lost = new ArrayList<>();
+    for (Claim<T> claim : claims) {
+      try {
+        applied.add(renew(claim, lease));
+      } catch (LeaseLostException | IllegalArgumentException e) {
+        lost.add(claim);
+      }
+    }
+    return new BatchOutcome<>(applied, lost);
+  }
+
+  /**
+   * Completes many claims at once, each fenced as in {@link #complete complete}. Stores that can
+   * should do it in one round trip per batch; this default completes one by one.
+   */
+  default BatchOutcome<T> completeAll(Collection<Claim<T>> claims) {
+    List<Claim<T>> applied = new ArrayList<>(claims.size());
+    List<Claim<T>> lost = new ArrayList<>();
+    for (Claim<T> claim : claims) {
+      try {
+        complete(claim);
+        applied.add(claim);
+      } catch (LeaseLostException | IllegalArgumentException e) {
+        lost.add(claim);
+      }
+    }
+    return new BatchOutcome<>(applied, lost);
+  }
+
+  /** How many items are in each state now. May scan the whole store. */
+  LeaseCounts counts();
+}

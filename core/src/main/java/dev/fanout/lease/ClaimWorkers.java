@@ -1,0 +1,855 @@
+package dev.fanout.lease;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Workers that claim items from a {@link ClaimLeaseRepository} and run a {@link ClaimHandler} on
+ * each: the runner of the credential checker, made safe for several service instances on one
+ * store. Where a {@link java.util.concurrent.ExecutorService} runs tasks you hand it, claim
+ * workers go and fetch their work, hold it under a lease, and give it back when they cannot
+ * finish.
+ *
+ * {@snippet :
+ * ClaimWorkersConfig config = ClaimWorkersConfig.builder().concurrency(3).batchSize(3).build();
+ * try (ClaimWorkers<Long> workers =
+ *     ClaimWorkers.builder(repository, claim -> verify(claim.item())).config(config).build()) {
+ *   workers.start();
+ *   log.info(workers.status().summary()); // running concurrency=3 activeWorkers=3 held=9 ...
+ * } // close() stops gracefully
+ * }
+ *
+ * <h2>What runs inside what</h2>
+ *
+ * Each of the {@link ClaimWorkersConfig#concurrency() concurrency} workers loops: it {@linkplain
+ * ClaimLeaseRepository#claim claims} up to {@link ClaimWorkersConfig#batchSize() batchSize} items
+ * under a lease of {@link ClaimWorkersConfig#leaseDuration() leaseDuration}, then works through
+ * them one by one:
+ *
+ * <ol>
+ *   <li>an item claimed more than {@link ClaimWorkersConfig#maxAttempts() maxAttempts} times (its
+ *       earlier leases ran out, as when it crashes its workers) is marked failed unseen;
+ *   <li>otherwise the handler runs; if it returns, the item is completed — at once, or handed to
+ *       the completion flusher, which completes many claims in one fenced call (see {@link
+ *       ClaimWorkersConfig#completionBatchSize()});
+ *   <li>if it throws, the item is released for another attempt after {@link
+ *       ClaimWorkersConfig#retryDelayAfter(int) a growing delay}, or, on its last attempt, marked
+ *       failed.
+ * </ol>
+ *
+ * When a poll finds nothing the worker waits {@link ClaimWorkersConfig#pollInterval()
+ * pollInterval}, doubling the wait on each further empty poll up to {@link
+ * ClaimWorkersConfig#maxPollInterval() maxPollInterval}; failing calls to the store back off the
+ * same way, are logged, and are retried — a store that comes back is simply used again. Beside
+ * the workers, a heartbeat renews the leases of all held claims every {@link
+ * ClaimWorkersConfig#heartbeatInterval() heartbeatInterval} in one {@link
+ * ClaimLeaseRepository#renewAll renewAll} call, and a reaper {@linkplain
+ * ClaimLeaseRepository#reclaimExpired() reclaims} expired leases — those of crashed workers
+ * anywhere — every {@link ClaimWorkersConfig#reaperInterval() reaperInterval}, first at start.
+ *
+ * <h2>Guarantees</h2>
+ *
+ * At-least-once: an item is completed once, but its handler may run again if a worker dies or
+ * overruns its lease before completing it. Fencing makes the overrun harmless to the store: the
+ * late worker's calls report lease lost and change nothing (counted in {@link
+ * ClaimWorkersStatus#leaseLost()}). Handlers are not interrupted when a renewal is refused; the
+ * store decides when they finish.
+ *
+ * <h2>Shutdown</h2>
+ *
+ * {@link #stop()} (and {@link #close()}) stop claiming, let each worker finish the item in hand,
+ * give the rest of its batch back without counting an attempt, flush pending completions, and
+ * only then stop the heartbeat and the reaper. Handlers still running after {@link
+ * ClaimWorkersConfig#shutdownTimeout() shutdownTimeout} are interrupted and their items given
+ * back. When {@code stop} returns {@code true}, no thread of these workers is alive.
+ *
+ * <p>Memory consistency: actions before {@link #start()} happen-before every handler call; the
+ * actions of a handler happen-before the completion, release or failure of its item is recorded
+ * in the store and in {@link #status()}.
+ *
+ * @param <T> the item type
+ */
+public final class ClaimWorkers<T> implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ClaimWorkers.class);
+  private static final AtomicInteger IDS = new AtomicInteger();
+  private static final long FLUSHER_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  private enum Phase {
+    NEW,
+    RUNNING,
+    STOPPED
+  }
+
+  private final String name;
+  private final ClaimLeaseRepository<T> repository;
+  private final ClaimHandler<T> handler;
+  private final ClaimWorkersConfig config;
+  private final @Nullable ThreadFactory threadFactory;
+  private final @Nullable MeterRegistry registry;
+  private final String workerIdPrefix;
+
+  private final ReentrantLock lifecycle = new ReentrantLock();
+  // Guarded by lifecycle.
+  private Phase phase = Phase.NEW;
+  private boolean stoppedCleanly;
+  private final List<Thread> workerThreads = new ArrayList<>();
+  private final List<Thread> serviceThreads = new ArrayList<>();
+  private final List<Thread> flusherThreads = new ArrayList<>();
+  private @Nullable ClaimMeters meters;
+
+  private volatile boolean running;
+  private volatile boolean flusherDone;
+  private volatile long stopDeadlineNanos = Long.MAX_VALUE;
+  private final CountDownLatch workersStop = new CountDownLatch(1);
+  private final CountDownLatch servicesStop = new CountDownLatch(1);
+
+  private final Set<Held<T>> held = ConcurrentHashMap.newKeySet();
+  private final @Nullable LinkedBlockingQueue<Held<T>> completions;
+  private final AtomicInteger active = new AtomicInteger();
+  private final LongAdder claimed = new LongAdder();
+  private final LongAdder completed = new LongAdder();
+  private final LongAdder failed = new LongAdder();
+  private final LongAdder retried = new LongAdder();
+  private final LongAdder leaseLost = new LongAdder();
+  private final LongAdder reclaimed = new LongAdder();
+  private final LongAdder givenBack = new LongAdder();
+  private final LongAdder abandoned = new LongAdder();
+  private final LongAdder storeErrors = new LongAdder();
+
+  private ClaimWorkers(Builder<T> builder) {
+    this.repository = builder.repository;
+    this.handler = builder.handler;
+    this.config = builder.config;
+    this.name = builder.name != null ? builder.name : "claims-" + IDS.incrementAndGet();
+    this.threadFactory = builder.threadFactory;
+    this.registry = builder.registry;
+    this.workerIdPrefix =
+        builder.workerIdPrefix != null
+            ? builder.workerIdPrefix
+            : name
+                + "-"
+                + ProcessHandle.current().pid()
+                + "-"
+                + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+    this.completions =
+        config.batchesCompletions()
+            ? new LinkedBlockingQueue<>(
+                Math.max(config.completionBatchSize(), config.batchSize()) * config.concurrency()
+                    * 2)
+            : null;
+  }
+
+  /**
+   * A builder for workers that claim from {@code repository} and run {@code handler} on each
+   * claim, with {@link ClaimWorkersConfig#defaults()} unless told otherwise.
+   */
+  public static <T> Builder<T> builder(
+      ClaimLeaseRepository<T> repository, ClaimHandler<T> handler) {
+    return new Builder<>(repository, handler);
+  }
+
+  /** The name used in worker ids, thread names, logs and the {@code workers} meter tag. */
+  public String name() {
+    return name;
+  }
+
+  /** The config these workers run with. */
+  public ClaimWorkersConfig config() {
+    return config;
+  }
+
+  /** The id worker {@code index} (0-based) claims under: {@code <prefix>-<index>}. */
+  public String workerId(int index) {
+    Objects.checkIndex(index, config.concurrency());
+    return workerIdPrefix + "-" + index;
+  }
+
+  /**
+   * Starts the reaper, the heartbeat, the completion flusher if configured, and the workers.
+   *
+   * @throws IllegalStateException if already started or stopped
+   */
+  public void start() {
+    lifecycle.lock();
+    try {
+      if (phase != Phase.NEW) {
+        throw new IllegalStateException(name + " was already started (workers cannot restart)");
+      }
+      phase = Phase.RUNNING;
+      running = true;
+      if (registry != null) {
+        meters = new ClaimMeters(registry, name, this);
+      }
+      if (!config.reaperInterval().isZero()) {
+        serviceThreads.add(newThread("reaper", this::reaperLoop));
+      }
+      serviceThreads.add(newThread("heartbeat", this::heartbeatLoop));
+      if (completions != null) {
+        // One flusher per four workers (at most four): a flush's round trip overlaps the others'.
+        int flushers = Math.min(4, Math.max(1, config.concurrency() / 4));
+        for (int i = 0; i < flushers; i++) {
+          flusherThreads.add(newThread("flusher-" + i, this::flusherLoop));
+        }
+      }
+      for (int i = 0; i < config.concurrency(); i++) {
+        String workerId = workerId(i);
+        workerThreads.add(newThread("worker-" + i, () -> workerLoop(workerId)));
+      }
+      serviceThreads.forEach(Thread::start);
+      flusherThreads.forEach(Thread::start);
+      workerThreads.forEach(Thread::start);
+      log.info(
+          "{}: started {} workers (batch {}, lease {}, heartbeat {}, reaper {}, completion batch {})",
+          name,
+          config.concurrency(),
+          config.batchSize(),
+          config.leaseDuration(),
+          config.heartbeatInterval(),
+          config.reaperInterval().isZero() ? "off" : config.reaperInterval(),
+          config.completionBatchSize());
+    } finally {
+      lifecycle.unlock();
+    }
+  }
+
+  /** Whether the workers are started and not stopped. */
+  public boolean isRunning() {
+    return running;
+  }
+
+  /** A snapshot of the counters; see {@link ClaimWorkersStatus}. */
+  public ClaimWorkersStatus status() {
+    return new ClaimWorkersStatus(
+        running,
+        config.concurrency(),
+        active.get(),
+        held.size(),
+        claimed.sum(),
+        completed.sum(),
+        failed.sum(),
+        retried.sum(),
+        leaseLost.sum(),
+        reclaimed.sum());
+  }
+
+  long storeErrors() {
+    return storeErrors.sum();
+  }
+
+  /** Stops gracefully within {@link ClaimWorkersConfig#shutdownTimeout()}; see {@link #stop(Duration)}. */
+  public boolean stop() {
+    return stop(config.shutdownTimeout());
+  }
+
+  /**
+   * Stops gracefully: no new claims; each worker finishes the item in hand and gives back the rest
+   * of its batch; pending completions are flushed; then the heartbeat and reaper end. Handlers
+   * still running after {@code timeout} are interrupted and given as long again to end.
+   * Idempotent; a second caller waits for the first.
+   *
+   * @return true if every thread of these workers has ended
+   */
+  public boolean stop(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout must not be null");
+    lifecycle.lock();
+    try {
+      if (phase == Phase.NEW) {
+        phase = Phase.STOPPED;
+        stoppedCleanly = true;
+        return true;
+      }
+      if (phase == Phase.STOPPED) {
+        return stoppedCleanly;
+      }
+      long patience = Math.max(timeout.toNanos(), 0);
+      long deadline = System.nanoTime() + patience;
+      stopDeadlineNanos = deadline;
+      running = false;
+      workersStop.countDown();
+      boolean clean = joinAll(workerThreads, deadline);
+      if (!clean) {
+        log.warn("{}: handlers still running after {}, interrupting them", name, timeout);
+        workerThreads.forEach(Thread::interrupt);
+        clean = joinAll(workerThreads, System.nanoTime() + Math.max(patience, 1_000_000_000L));
+      }
+      flusherDone = true;
+      clean &= joinAll(flusherThreads, System.nanoTime() + Math.max(patience, 1_000_000_000L));
+      servicesStop.countDown();
+      // Interrupting a thread inside a store call can break the store's connection (H2 closes
+      // its files), so the heartbeat and reaper get a while to notice on their own first.
+      if (!joinAll(serviceThreads, System.nanoTime() + 5_000_000_000L)) {
+        serviceThreads.forEach(Thread::interrupt);
+        clean &= joinAll(serviceThreads, System.nanoTime() + 1_000_000_000L);
+      }
+      if (meters != null) {
+        meters.remove();
+      }
+      phase = Phase.STOPPED;
+      stoppedCleanly = clean;
+      if (clean) {
+        log.info("{}: stopped; {}", name, status().summary());
+      } else {
+        log.warn("{}: stopped, but some threads did not end; {}", name, status().summary());
+      }
+      return clean;
+    } finally {
+      lifecycle.unlock();
+    }
+  }
+
+  /** Same as {@link #stop()}. */
+  @Override
+  public void close() {
+    stop();
+  }
+
+  @Override
+  public String toString() {
+    return "ClaimWorkers[" + name + ", " + status().summary() + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Workers
+
+  private void workerLoop(String workerId) {
+    Duration pause = config.pollInterval();
+    int failures = 0;
+    while (running) {
+      List<Claim<T>> claims;
+      try {
+        claims = repository.claim(workerId, config.batchSize(), config.leaseDuration());
+      } catch (RuntimeException e) {
+        failures++;
+        storeErrors.increment();
+        Duration wait = backoff(failures);
+        log.warn(
+            "{}: claiming failed ({} in a row), trying again in {} ms: {}",
+            workerId,
+            failures,
+            wait.toMillis(),
+            e.toString());
+        if (await(workersStop, wait)) {
+          break;
+        }
+        continue;
+      }
+      if (failures > 0) {
+        log.info("{}: claiming works again after {} failures", workerId, failures);
+        failures = 0;
+      }
+      if (claims.isEmpty()) {
+        if (await(workersStop, pause)) {
+          break;
+        }
+        pause = doubled(pause, config.maxPollInterval());
+        continue;
+      }
+      pause = config.pollInterval();
+      claimed.add(claims.size());
+      List<Held<T>> batch = new ArrayList<>(claims.size());
+      for (Claim<T> claim : claims) {
+        Held<T> h = new Held<>(claim);
+        batch.add(h);
+        held.add(h);
+      }
+      active.incrementAndGet();
+      try {
+        work(batch);
+      } finally {
+        active.decrementAndGet();
+      }
+    }
+  }
+
+  private void work(List<Held<T>> batch) {
+    for (int i = 0; i < batch.size(); i++) {
+      Held<T> h = batch.get(i);
+      if (!running) {
+        boolean interrupted = Thread.interrupted(); // the store calls must not see it
+        for (int j = i; j < batch.size(); j++) {
+          giveBack(batch.get(j));
+        }
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+        return;
+      }
+      if (h.renewRefused) {
+        // The lease ended before we started: give the item back if it is still ours.
+        giveBack(h);
+        continue;
+      }
+      process(h);
+    }
+  }
+
+  private void process(Held<T> h) {
+    Claim<T> claim = h.claim;
+    if (claim.attempt() > config.maxAttempts()) {
+      String reason =
+          "gave up: claimed "
+              + claim.attempt()
+              + " times, more than maxAttempts "
+              + config.maxAttempts()
+              + " (earlier leases ended before their workers finished)";
+      log.warn("{}: item {} {}", claim.workerId(), claim.item(), reason);
+      settle(h, "fail", c -> repository.fail(c, reason), failed);
+      return;
+    }
+    long start = System.nanoTime();
+    Throwable error = null;
+    try {
+      handler.handle(claim);
+    } catch (Throwable t) {
+      error = t;
+    }
+    ClaimMeters m = meters;
+    if (m != null) {
+      m.recordHandler(System.nanoTime() - start, error == null);
+    }
+    if (error == null) {
+      complete(h);
+      return;
+    }
+    if (!running && (error instanceof InterruptedException || Thread.interrupted())) {
+      Thread.interrupted(); // the store call below must not see our interrupt
+      giveBack(h);
+      return;
+    }
+    if (error instanceof VirtualMachineError vme) {
+      giveBack(h);
+      throw vme;
+    }
+    if (claim.attempt() >= config.maxAttempts()) {
+      String reason = describe(error);
+      log.warn(
+          "{}: item {} failed on its last attempt ({} of {}): {}",
+          claim.workerId(),
+          claim.item(),
+          claim.attempt(),
+          config.maxAttempts(),
+          reason);
+      settle(h, "fail", c -> repository.fail(c, reason), failed);
+    } else {
+      Duration delay = config.retryDelayAfter(claim.attempt());
+      log.info(
+          "{}: item {} failed attempt {} of {}, retrying in {} ms: {}",
+          claim.workerId(),
+          claim.item(),
+          claim.attempt(),
+          config.maxAttempts(),
+          delay.toMillis(),
+          describe(error));
+      settle(h, "release", c -> repository.release(c, delay), retried);
+    }
+  }
+
+  private void complete(Held<T> h) {
+    LinkedBlockingQueue<Held<T>> queue = completions;
+    if (queue != null) {
+      try {
+        queue.put(h);
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        // Complete it ourselves below.
+      }
+    }
+    boolean interrupted = Thread.interrupted();
+    settle(h, "complete", repository::complete, completed);
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void giveBack(Held<T> h) {
+    settle(h, "give back", repository::giveBack, givenBack);
+  }
+
+  /**
+   * Runs one fenced call on a held claim, retrying while the store fails, for at most one lease
+   * (or until the stop deadline): after that the lease has ended anyway and the reaper will
+   * return the item.
+   */
+  private void settle(Held<T> h, String what, Consumer<Claim<T>> call, LongAdder onApplied) {
+    long giveUp = Math.min(System.nanoTime() + config.leaseDuration().toNanos(), stopDeadlineNanos);
+    int failures = 0;
+    try {
+      while (true) {
+        try {
+          call.accept(h.claim);
+          onApplied.increment();
+          return;
+        } catch (LeaseLostException e) {
+          leaseLost.increment();
+          log.warn("{}: could not {}: {}", h.claim.workerId(), what, e.getMessage());
+          return;
+        } catch (IllegalArgumentException e) {
+          // Not a store failure: retrying cannot help.
+          abandoned.increment();
+          log.error("{}: could not {} item {}", h.claim.workerId(), what, h.claim.item(), e);
+          return;
+        } catch (RuntimeException e) {
+          failures++;
+          storeErrors.increment();
+          Duration wait = backoff(failures);
+          if (System.nanoTime() + wait.toNanos() - giveUp > 0) {
+            abandoned.increment();
+            log.warn(
+                "{}: could not {} item {} after {} tries, leaving it to the reaper: {}",
+                h.claim.workerId(),
+                what,
+                h.claim.item(),
+                failures,
+                e.toString());
+            return;
+          }
+          log.warn(
+              "{}: could not {} item {} ({} in a row), trying again in {} ms: {}",
+              h.claim.workerId(),
+              what,
+              h.claim.item(),
+              failures,
+              wait.toMillis(),
+              e.toString());
+          LockSupport.parkNanos(wait.toNanos());
+        }
+      }
+    } finally {
+      held.remove(h);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Completion flusher
+
+  private void flusherLoop() {
+    LinkedBlockingQueue<Held<T>> queue = Objects.requireNonNull(completions);
+    int max = config.completionBatchSize();
+    long lingerNanos = config.completionFlushInterval().toNanos();
+    List<Held<T>> batch = new ArrayList<>(max);
+    while (true) {
+      Held<T> first;
+      try {
+        first = queue.poll(FLUSHER_SLICE_NANOS, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        first = queue.poll();
+      }
+      if (first == null) {
+        if (flusherDone && queue.isEmpty()) {
+          return;
+        }
+        continue;
+      }
+      batch.add(first);
+      queue.drainTo(batch, max - batch.size());
+      long deadline = System.nanoTime() + lingerNanos;
+      while (batch.size() < max && !flusherDone) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        Held<T> next;
+        try {
+          // In slices, so that a stop is noticed while lingering.
+          next = queue.poll(Math.min(left, FLUSHER_SLICE_NANOS), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          break;
+        }
+        if (next != null) {
+          batch.add(next);
+          queue.drainTo(batch, max - batch.size());
+        }
+      }
+      flush(batch);
+      batch.clear();
+    }
+  }
+
+  private void flush(List<Held<T>> batch) {
+    List<Claim<T>> claims = new ArrayList<>(batch.size());
+    for (Held<T> h : batch) {
+      claims.add(h.claim);
+    }
+    long giveUp = System.nanoTime() + config.leaseDuration().toNanos();
+    int failures = 0;
+    try {
+      while (true) {
+        try {
+          BatchOutcome<T> outcome = repository.completeAll(claims);
+          completed.add(outcome.applied().size());
+          if (!outcome.leaseLost().isEmpty()) {
+            leaseLost.add(outcome.leaseLost().size());
+            log.warn(
+                "{}: could not complete {} of {} items, their leases were taken over: {}",
+                name,
+                outcome.leaseLost().size(),
+                claims.size(),
+                outcome.leaseLost());
+          }
+          return;
+        } catch (RuntimeException e) {
+          failures++;
+          storeErrors.increment();
+          Duration wait = backoff(failures);
+          if (System.nanoTime() + wait.toNanos() - giveUp > 0) {
+            abandoned.add(claims.size());
+            log.warn(
+                "{}: could not complete {} items after {} tries, leaving them to the reaper: {}",
+                name,
+                claims.size(),
+                failures,
+                e.toString());
+            return;
+          }
+          log.warn(
+              "{}: could not complete {} items ({} in a row), trying again in {} ms: {}",
+              name,
+              claims.size(),
+              failures,
+              wait.toMillis(),
+              e.toString());
+          LockSupport.parkNanos(wait.toNanos());
+        }
+      }
+    } finally {
+      batch.forEach(held::remove);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Heartbeat and reaper
+
+  private void heartbeatLoop() {
+    while (!await(servicesStop, config.heartbeatInterval())) {
+      List<Held<T>> snapshot = new ArrayList<>(held.size());
+      for (Held<T> h : held) {
+        if (!h.renewRefused) {
+          snapshot.add(h);
+        }
+      }
+      if (snapshot.isEmpty()) {
+        continue;
+      }
+      Map<Claim<T>, Held<T>> byClaim = new HashMap<>();
+      List<Claim<T>> claims = new ArrayList<>(snapshot.size());
+      for (Held<T> h : snapshot) {
+        byClaim.put(h.claim, h);
+        claims.add(h.claim);
+      }
+      try {
+        BatchOutcome<T> outcome = repository.renewAll(claims, config.leaseDuration());
+        for (Claim<T> lost : outcome.leaseLost()) {
+          Held<T> h = byClaim.get(lost);
+          if (h != null && held.contains(h)) {
+            h.renewRefused = true;
+            log.warn(
+                "{}: renewal of the lease on item {} (token {}) was refused",
+                lost.workerId(),
+                lost.item(),
+                lost.token());
+          }
+        }
+      } catch (RuntimeException e) {
+        storeErrors.increment();
+        log.warn("{}: renewing {} leases failed: {}", name, claims.size(), e.toString());
+      }
+    }
+  }
+
+  private void reaperLoop() {
+    do {
+      try {
+        int n = repository.reclaimExpired();
+        if (n > 0) {
+          reclaimed.add(n);
+          log.info("{}: reclaimed {} expired leases", name, n);
+        }
+      } catch (RuntimeException e) {
+        storeErrors.increment();
+        log.warn("{}: reclaiming expired leases failed: {}", name, e.toString());
+      }
+    } while (!await(workersStop, config.reaperInterval()));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private Thread newThread(String role, Runnable body) {
+    Runnable guarded =
+        () -> {
+          try {
+            body.run();
+          } catch (Throwable t) {
+            log.error("{}: {} thread ended unexpectedly", name, role, t);
+            throw t;
+          }
+        };
+    if (threadFactory != null) {
+      Thread thread = threadFactory.newThread(guarded);
+      if (thread == null) {
+        throw new IllegalStateException(name + ": the thread factory returned no thread");
+      }
+      return thread;
+    }
+    return Thread.ofVirtual().name("fanout-" + name + "-" + role).unstarted(guarded);
+  }
+
+  private Duration backoff(int failures) {
+    Duration wait = config.pollInterval();
+    for (int i = 1; i < failures && wait.compareTo(config.maxPollInterval()) < 0; i++) {
+      wait = doubled(wait, config.maxPollInterval());
+    }
+    return wait;
+  }
+
+  private static Duration doubled(Duration d, Duration cap) {
+    Duration twice = d.multipliedBy(2);
+    return twice.compareTo(cap) > 0 ? cap : twice;
+  }
+
+  /** Waits up to {@code d}; true if the latch opened (stop was asked for). */
+  private static boolean await(CountDownLatch latch, Duration d) {
+    try {
+      return latch.await(d.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
+  }
+
+  private static boolean joinAll(List<Thread> threads, long deadlineNanos) {
+    boolean interrupted = false;
+    try {
+      for (Thread t : threads) {
+        if (t == Thread.currentThread()) {
+          continue;
+        }
+        while (t.isAlive()) {
+          long left = deadlineNanos - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          try {
+            t.join(Duration.ofNanos(left));
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+      }
+      return true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static String describe(Throwable error) {
+    String message = error.getMessage();
+    String text = message == null ? error.getClass().getName() : error.getClass().getName() + ": " + message;
+    return text.length() > 1000 ? text.substring(0, 1000) : text;
+  }
+
+  /** A claim a worker holds until it is settled; the heartbeat renews it meanwhile. */
+  private static final class Held<T> {
+    final Claim<T> claim;
+    volatile boolean renewRefused;
+
+    Held(Claim<T> claim) {
+      this.claim = claim;
+    }
+  }
+
+  /** Builds {@link ClaimWorkers}. Not thread-safe. */
+  public static final class Builder<T> {
+    private final ClaimLeaseRepository<T> repository;
+    private final ClaimHandler<T> handler;
+    private ClaimWorkersConfig config = ClaimWorkersConfig.defaults();
+    private @Nullable String name;
+    private @Nullable String workerIdPrefix;
+    private @Nullable ThreadFactory threadFactory;
+    private @Nullable MeterRegistry registry;
+
+    private Builder(ClaimLeaseRepository<T> repository, ClaimHandler<T> handler) {
+      this.repository = Objects.requireNonNull(repository, "repository must not be null");
+      this.handler = Objects.requireNonNull(handler, "handler must not be null");
+    }
+
+    /** The config; default {@link ClaimWorkersConfig#defaults()}. */
+    public Builder<T> config(ClaimWorkersConfig config) {
+      this.config = Objects.requireNonNull(config, "config must not be null");
+      return this;
+    }
+
+    /**
+     * The name used in worker ids, thread names, logs and meter tags, at most 100 characters;
+     * default {@code claims-<n>}.
+     */
+    public Builder<T> name(String name) {
+      Objects.requireNonNull(name, "name must not be null");
+      if (name.isBlank() || name.length() > 100) {
+        throw new IllegalArgumentException(
+            "name must be 1 to 100 characters and not blank, was \"" + name + "\"");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /**
+     * The prefix of the worker ids written to the store as the owner of claims; worker {@code i}
+     * claims as {@code <prefix>-<i>}. Default {@code <name>-<pid>-<random>}, distinct per
+     * instance. At most 200 characters.
+     */
+    public Builder<T> workerIdPrefix(String workerIdPrefix) {
+      Objects.requireNonNull(workerIdPrefix, "workerIdPrefix must not be null");
+      if (workerIdPrefix.isBlank() || workerIdPrefix.length() > 200) {
+        throw new IllegalArgumentException(
+            "workerIdPrefix must be 1 to 200 characters and not blank, was \"" + workerIdPrefix
+                + "\"");
+      }
+      this.workerIdPrefix = workerIdPrefix;
+      return this;
+    }
+
+    /**
+     * Where the workers', heartbeat's, reaper's and flusher's threads come from; default one
+     * virtual thread each, named {@code fanout-<name>-<role>}.
+     */
+    public Builder<T> threadFactory(ThreadFactory threadFactory) {
+      this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory must not be null");
+      return this;
+    }
+
+    /** Registers the meters described in the package documentation in {@code registry}. */
+    public Builder<T> meterRegistry(MeterRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry must not be null");
+      return this;
+    }
+
+    /** Builds the workers; they do nothing until {@link ClaimWorkers#start()}. */
+    public ClaimWorkers<T> build() {
+      return new ClaimWorkers<>(this);
+    }
+  }
+}

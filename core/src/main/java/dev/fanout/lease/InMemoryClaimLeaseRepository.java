@@ -1,0 +1,344 @@
+package dev.fanout.lease;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link ClaimLeaseRepository} in memory, for work shared by the threads of one process, and
+ * for tests. It keeps the full semantics — atomic claims, fencing tokens, leases ending by its
+ * clock — so code written against it behaves the same on {@code JdbcClaimLeaseRepository}.
+ *
+ * {@snippet :
+ * InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
+ * repository.addAll(List.of("alice", "bob", "carol"));
+ * try (ClaimWorkers<String> workers =
+ *     ClaimWorkers.builder(repository, claim -> check(claim.item())).build()) {
+ *   workers.start();
+ *   // ...
+ * }
+ * }
+ *
+ * <p>Time is the given {@link InstantSource}: a test passes a clock it moves by hand and sees
+ * leases end without sleeping. Items are told apart by {@code equals}; completed and failed items
+ * stay in memory (so that late calls on them still report {@link LeaseLostException}).
+ *
+ * <p>Thread-safe: one {@link ReentrantLock} guards all state and every call holds it briefly,
+ * never while calling out. Actions before a call happen-before the effects of later calls that
+ * observe it.
+ *
+ * @param <T> the item type
+ */
+public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseRepository<T> {
+
+  private final InstantSource clock;
+  private final ReentrantLock lock = new ReentrantLock();
+  // All below guarded by lock.
+  private final Map<T, Entry<T>> entries = new HashMap<>();
+  private final TreeSet<Entry<T>> pending =
+      new TreeSet<>(
+          Comparator.<Entry<T>, Instant>comparing(e -> e.availableAt)
+              .thenComparingLong(e -> e.sequence));
+  private final Set<Entry<T>> claimed = new LinkedHashSet<>();
+  private long sequence;
+  private long completed;
+  private long failed;
+
+  private InMemoryClaimLeaseRepository(InstantSource clock) {
+    this.clock = Objects.requireNonNull(clock, "clock must not be null");
+  }
+
+  /** An empty repository on the system clock. */
+  public static <T> InMemoryClaimLeaseRepository<T> create() {
+    return new InMemoryClaimLeaseRepository<>(InstantSource.system());
+  }
+
+  /** An empty repository whose leases end by {@code clock}. */
+  public static <T> InMemoryClaimLeaseRepository<T> create(InstantSource clock) {
+    return new InMemoryClaimLeaseRepository<>(clock);
+  }
+
+  /**
+   * Adds {@code item} as PENDING, available at once.
+   *
+   * @return false, changing nothing, if the repository already holds an equal item in any state
+   */
+  public boolean add(T item) {
+    Objects.requireNonNull(item, "item must not be null");
+    lock.lock();
+    try {
+      if (entries.containsKey(item)) {
+        return false;
+      }
+      Entry<T> entry = new Entry<>(item);
+      entry.availableAt = clock.instant();
+      entry.sequence = ++sequence;
+      entries.put(item, entry);
+      pending.add(entry);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Adds each item as by {@link #add(Object)}, in iteration order.
+   *
+   * @return how many were new
+   */
+  public int addAll(Collection<? extends T> items) {
+    int added = 0;
+    for (T item : items) {
+      if (add(item)) {
+        added++;
+      }
+    }
+    return added;
+  }
+
+  /** The item's state now, empty if the repository never held it. */
+  public Optional<LeaseState> state(T item) {
+    lock.lock();
+    try {
+      Entry<T> entry = entries.get(item);
+      return entry == null ? Optional.empty() : Optional.of(entry.state);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<Claim<T>> claim(String workerId, int limit, Duration lease) {
+    requireWorkerId(workerId);
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+    }
+    requirePositive("lease", lease);
+    lock.lock();
+    try {
+      Instant now = clock.instant();
+      Instant until = now.plus(lease);
+      List<Claim<T>> claims = new ArrayList<>(Math.min(limit, pending.size()));
+      Iterator<Entry<T>> it = pending.iterator();
+      while (claims.size() < limit && it.hasNext()) {
+        Entry<T> entry = it.next();
+        if (entry.availableAt.isAfter(now)) {
+          break;
+        }
+        it.remove();
+        entry.state = LeaseState.CLAIMED;
+        entry.token++;
+        entry.attempts++;
+        entry.owner = workerId;
+        entry.leaseUntil = until;
+        claimed.add(entry);
+        claims.add(new Claim<>(entry.item, workerId, entry.token, now, until, entry.attempts));
+      }
+      return claims;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public Claim<T> renew(Claim<T> claim, Duration lease) {
+    requirePositive("lease", lease);
+    lock.lock();
+    try {
+      Entry<T> entry = current(claim);
+      Instant now = clock.instant();
+      Instant until = Objects.requireNonNull(entry.leaseUntil);
+      if (!now.isBefore(until)) {
+        throw new LeaseLostException(claim, "its lease ended at " + until + " and was not renewed");
+      }
+      entry.leaseUntil = now.plus(lease);
+      return claim.withLeaseUntil(entry.leaseUntil);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void complete(Claim<T> claim) {
+    lock.lock();
+    try {
+      Entry<T> entry = current(claim);
+      claimed.remove(entry);
+      entry.state = LeaseState.COMPLETED;
+      entry.leaseUntil = null;
+      completed++;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void release(Claim<T> claim, Duration retryAfter) {
+    Objects.requireNonNull(retryAfter, "retryAfter must not be null");
+    if (retryAfter.isNegative()) {
+      throw new IllegalArgumentException("retryAfter must not be negative, was " + retryAfter);
+    }
+    lock.lock();
+    try {
+      toPending(current(claim), clock.instant().plus(retryAfter));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void giveBack(Claim<T> claim) {
+    lock.lock();
+    try {
+      Entry<T> entry = current(claim);
+      entry.attempts--;
+      toPending(entry, clock.instant());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void fail(Claim<T> claim, String reason) {
+    Objects.requireNonNull(reason, "reason must not be null");
+    lock.lock();
+    try {
+      Entry<T> entry = current(claim);
+      claimed.remove(entry);
+      entry.state = LeaseState.FAILED;
+      entry.leaseUntil = null;
+      entry.lastError = reason;
+      failed++;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public int reclaimExpired() {
+    lock.lock();
+    try {
+      Instant now = clock.instant();
+      List<Entry<T>> expired = new ArrayList<>();
+      for (Entry<T> entry : claimed) {
+        if (!now.isBefore(Objects.requireNonNull(entry.leaseUntil))) {
+          expired.add(entry);
+        }
+      }
+      for (Entry<T> entry : expired) {
+        toPending(entry, now);
+      }
+      return expired.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public LeaseCounts counts() {
+    lock.lock();
+    try {
+      return new LeaseCounts(pending.size(), claimed.size(), completed, failed);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The last reason given to {@link #fail fail} for this item, if it failed. */
+  public Optional<String> failureReason(T item) {
+    lock.lock();
+    try {
+      Entry<T> entry = entries.get(item);
+      return entry == null ? Optional.empty() : Optional.ofNullable(entry.lastError);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "InMemoryClaimLeaseRepository" + counts();
+  }
+
+  // Caller holds lock.
+  private void toPending(Entry<T> entry, Instant availableAt) {
+    claimed.remove(entry);
+    entry.state = LeaseState.PENDING;
+    entry.leaseUntil = null;
+    entry.availableAt = availableAt;
+    entry.sequence = ++sequence;
+    pending.add(entry);
+  }
+
+  // Caller holds lock. The entry the claim is current for, or why it is not.
+  private Entry<T> current(Claim<T> claim) {
+    Objects.requireNonNull(claim, "claim must not be null");
+    Entry<T> entry = entries.get(claim.item());
+    if (entry == null) {
+      throw new IllegalArgumentException(
+          "unknown claim: this repository never held item " + claim.item());
+    }
+    if (claim.token() > entry.token) {
+      throw new IllegalArgumentException(
+          "unknown claim: token " + claim.token() + " was never issued for item " + claim.item()
+              + " (the latest is " + entry.token + ")");
+    }
+    if (entry.state != LeaseState.CLAIMED || entry.token != claim.token()) {
+      throw new LeaseLostException(claim, describe(entry));
+    }
+    return entry;
+  }
+
+  private static String describe(Entry<?> entry) {
+    return switch (entry.state) {
+      case CLAIMED -> "now claimed by " + entry.owner + " with token " + entry.token;
+      case PENDING -> "it is pending again (reclaimed after its lease ended, or released)";
+      case COMPLETED -> "it is completed";
+      case FAILED -> "it has failed";
+    };
+  }
+
+  private static void requireWorkerId(String workerId) {
+    Objects.requireNonNull(workerId, "workerId must not be null");
+    if (workerId.isBlank()) {
+      throw new IllegalArgumentException("workerId must not be blank, was \"" + workerId + "\"");
+    }
+  }
+
+  private static void requirePositive(String field, Duration value) {
+    Objects.requireNonNull(value, field + " must not be null");
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(field + " must be positive, was " + value);
+    }
+  }
+
+  private static final class Entry<T> {
+    final T item;
+    LeaseState state = LeaseState.PENDING;
+    long token;
+    int attempts;
+    @Nullable String owner;
+    @Nullable Instant leaseUntil;
+    Instant availableAt = Instant.EPOCH;
+    long sequence;
+    @Nullable String lastError;
+
+    Entry(T item) {
+      this.item = item;
+    }
+  }
+}

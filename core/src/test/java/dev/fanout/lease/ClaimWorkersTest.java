@@ -1,0 +1,578 @@
+package dev.fanout.lease;
+
+import static java.time.Duration.ZERO;
+import static java.time.Duration.ofMillis;
+import static java.time.Duration.ofMinutes;
+import static java.time.Duration.ofSeconds;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ClaimWorkersTest {
+  private final List<ClaimWorkers<?>> toStop = new ArrayList<>();
+  private final List<CountDownLatch> toOpen = new ArrayList<>();
+
+  @AfterEach
+  void cleanUp() {
+    toOpen.forEach(CountDownLatch::countDown);
+    toStop.forEach(w -> w.stop(ofSeconds(5)));
+  }
+
+  private static ClaimWorkersConfig.Builder fast() {
+    return ClaimWorkersConfig.builder()
+        .pollInterval(ofMillis(5))
+        .maxPollInterval(ofMillis(20))
+        .retryDelay(ZERO, ZERO)
+        .shutdownTimeout(ofSeconds(10));
+  }
+
+  private <T> ClaimWorkers<T> start(ClaimWorkers.Builder<T> builder) {
+    ClaimWorkers<T> workers = builder.build();
+    toStop.add(workers);
+    workers.start();
+    return workers;
+  }
+
+  private CountDownLatch latch() {
+    CountDownLatch latch = new CountDownLatch(1);
+    toOpen.add(latch);
+    return latch;
+  }
+
+  private static List<String> items(int n) {
+    return IntStream.range(0, n).mapToObj(i -> "item-" + i).toList();
+  }
+
+  /** Platform threads, so that they also show in {@link Thread#getAllStackTraces()}. */
+  private static final class TrackingThreadFactory implements ThreadFactory {
+    final List<Thread> threads = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Thread newThread(Runnable task) {
+      Thread thread = Thread.ofPlatform().name("lease-test-" + threads.size()).unstarted(task);
+      threads.add(thread);
+      return thread;
+    }
+  }
+
+  private static Set<String> liveThreadNames() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .map(Thread::getName)
+        .collect(Collectors.toSet());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  @Test
+  void processesEveryItemOnceAndLeavesNoThreadBehind() {
+    Set<String> baseline = liveThreadNames();
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
+    repository.addAll(items(500));
+    Map<String, Integer> handled = new ConcurrentHashMap<>();
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> handled.merge(c.item(), 1, Integer::sum))
+                .name("once")
+                .config(fast().concurrency(8).batchSize(5).build())
+                .threadFactory(threads));
+
+    await().atMost(ofSeconds(30)).until(() -> workers.status().completed() == 500);
+    assertThat(workers.stop()).isTrue();
+
+    assertThat(handled).hasSize(500).allSatisfy((item, n) -> assertThat(n).isEqualTo(1));
+    assertThat(repository.counts()).isEqualTo(new LeaseCounts(0, 0, 500, 0));
+    ClaimWorkersStatus status = workers.status();
+    assertThat(status.running()).isFalse();
+    assertThat(status.concurrency()).isEqualTo(8);
+    assertThat(status.activeWorkers()).isZero();
+    assertThat(status.held()).isZero();
+    assertThat(status.claimed()).isEqualTo(500);
+    assertThat(status.completed()).isEqualTo(500);
+    // 8 workers, a heartbeat and a reaper; all ended; the JVM's threads are back to before.
+    assertThat(threads.threads).hasSize(10).noneMatch(Thread::isAlive);
+    assertThat(liveThreadNames())
+        .filteredOn(name -> !baseline.contains(name))
+        .filteredOn(name -> !name.startsWith("awaitility") && !name.startsWith("ForkJoinPool"))
+        .isEmpty();
+  }
+
+  @Test
+  void runsOnVirtualThreadsNamedAfterTheWorkersByDefault() {
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
+    repository.addAll(items(20));
+    Set<Thread> seen = ConcurrentHashMap.newKeySet();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> seen.add(Thread.currentThread()))
+                .name("credential-check")
+                .config(fast().concurrency(3).build()));
+
+    await().atMost(ofSeconds(30)).until(() -> workers.status().completed() == 20);
+    assertThat(workers.stop()).isTrue();
+
+    assertThat(seen).isNotEmpty().allSatisfy(t -> {
+      assertThat(t.isVirtual()).isTrue();
+      assertThat(t.getName()).startsWith("fanout-credential-check-worker-");
+      assertThat(t.isAlive()).isFalse();
+    });
+  }
+
+  @Test
+  void workerIdsNameTheWorkersAndAreDistinctPerInstance() {
+    ClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
+    ClaimWorkers<String> a = ClaimWorkers.builder(repository, (Claim<String> c) -> {}).name("check").build();
+    ClaimWorkers<String> b = ClaimWorkers.builder(repository, (Claim<String> c) -> {}).name("check").build();
+    ClaimWorkers<String> c =
+        ClaimWorkers.builder(repository, (Claim<String> x) -> {}).workerIdPrefix("host-7").build();
+
+    assertThat(a.workerId(0)).startsWith("check-").endsWith("-0").isNotEqualTo(b.workerId(0));
+    assertThat(c.workerId(2)).isEqualTo("host-7-2");
+    assertThatThrownBy(() -> c.workerId(3)).isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
+  void heartbeatRenewsTheLeaseOfALongRunningItem() {
+    ManualClock clock = new ManualClock();
+    InMemoryClaimLeaseRepository<String> store = InMemoryClaimLeaseRepository.create(clock);
+    RecordingRepository<String> repository = new RecordingRepository<>(store);
+    store.add("slow");
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch finish = latch();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> {
+                  started.countDown();
+                  finish.await();
+                })
+                .config(
+                    fast()
+                        .concurrency(1)
+                        .leaseDuration(ofSeconds(10))
+                        .heartbeatInterval(ofMillis(20))
+                        .reaperInterval(ZERO)
+                        .build()));
+    await().atMost(ofSeconds(10)).until(() -> started.getCount() == 0);
+
+    for (int i = 0; i < 5; i++) { // 20 s of store time: twice the lease
+      clock.advance(ofSeconds(4));
+      int renewals = repository.renewAlls.get();
+      await().atMost(ofSeconds(10)).until(() -> repository.renewAlls.get() > renewals + 1);
+    }
+
+    assertThat(store.reclaimExpired()).isZero();
+    finish.countDown();
+    await().atMost(ofSeconds(10)).until(() -> workers.status().completed() == 1);
+    assertThat(workers.status().leaseLost()).isZero();
+  }
+
+  @Test
+  void itemTakenOverWhileItsHandlerRanIsCountedAsLeaseLost() {
+    ManualClock clock = new ManualClock();
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create(clock);
+    repository.add("contested");
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch finish = latch();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> {
+                  started.countDown();
+                  finish.await();
+                })
+                .config(
+                    fast()
+                        .concurrency(1)
+                        .leaseDuration(ofMinutes(10))
+                        .heartbeatInterval(ofMinutes(5))
+                        .reaperInterval(ZERO)
+                        .build()));
+    await().atMost(ofSeconds(10)).until(() -> started.getCount() == 0);
+
+    clock.advance(ofMinutes(11));
+    assertThat(repository.reclaimExpired()).isEqualTo(1);
+    Claim<String> thief = repository.claim("thief", 1, ofMinutes(10)).get(0);
+    finish.countDown();
+
+    await().atMost(ofSeconds(10)).until(() -> workers.status().leaseLost() == 1);
+    assertThat(workers.status().completed()).isZero();
+    assertThat(workers.status().held()).isZero();
+    repository.complete(thief); // the thief's claim was untouched
+    assertThat(repository.counts()).isEqualTo(new LeaseCounts(0, 0, 1, 0));
+  }
+
+  @Test
+  void itemWhoseRenewalWasRefusedBeforeItStartedIsGivenBackUnworked() {
+    ManualClock clock = new ManualClock();
+    InMemoryClaimLeaseRepository<String> store = InMemoryClaimLeaseRepository.create(clock);
+    RecordingRepository<String> repository = new RecordingRepository<>(store);
+    store.addAll(List.of("first", "second"));
+    List<Claim<String>> handled = new CopyOnWriteArrayList<>();
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch finish = latch();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> {
+                  handled.add(c);
+                  started.countDown();
+                  finish.await();
+                })
+                .config(
+                    fast()
+                        .concurrency(1)
+                        .batchSize(2)
+                        .leaseDuration(ofSeconds(10))
+                        .heartbeatInterval(ofMillis(20))
+                        .reaperInterval(ZERO)
+                        .build()));
+    await().atMost(ofSeconds(10)).until(() -> started.getCount() == 0);
+
+    clock.advance(ofSeconds(11)); // both leases end; the next heartbeat is refused
+    await().atMost(ofSeconds(10)).until(() -> repository.renewalsRefused.get() == 2);
+    finish.countDown();
+
+    await().atMost(ofSeconds(10)).until(() -> workers.status().completed() == 2);
+    // "first" was finished late but nobody had taken it; "second" went back and came round again.
+    assertThat(handled).extracting(Claim::item).containsExactly("first", "second");
+    assertThat(handled.get(1).attempt()).isEqualTo(1);
+    assertThat(handled.get(1).token()).isEqualTo(2);
+    assertThat(workers.status().leaseLost()).isZero();
+    assertThat(workers.status().claimed()).isEqualTo(3);
+  }
+
+  @Test
+  void gracefulStopFinishesTheItemInHandAndGivesBackTheRest() throws Exception {
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
+    repository.addAll(items(5));
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch finish = latch();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> {
+                  started.countDown();
+                  finish.await();
+                })
+                .config(fast().concurrency(1).batchSize(5).build()));
+    await().atMost(ofSeconds(10)).until(() -> started.getCount() == 0);
+
+    Thread stopper = Thread.ofPlatform().start(() -> workers.stop());
+    await().atMost(ofSeconds(10)).until(() -> !workers.isRunning());
+    finish.countDown();
+    stopper.join(TimeUnit.SECONDS.toMillis(20));
+
+    assertThat(stopper.isAlive()).isFalse();
+    assertThat(repository.counts()).isEqualTo(new LeaseCounts(4, 0, 1, 0));
+    assertThat(repository.claim("next", 10, ofMinutes(1)))
+        .hasSize(4)
+        .allSatisfy(c -> assertThat(c.attempt()).as("given back, not counted").isEqualTo(1));
+  }
+
+  @Test
+  void stopInterruptsHandlersPastTheTimeoutAndGivesTheirItemsBack() {
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
+    repository.addAll(items(2));
+    CountDownLatch never = latch();
+    AtomicInteger interrupted = new AtomicInteger();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> {
+                  try {
+                    never.await();
+                  } catch (InterruptedException e) {
+                    interrupted.incrementAndGet();
+                    throw e;
+                  }
+                })
+                .config(fast().concurrency(2).batchSize(1).build()));
+    await().atMost(ofSeconds(10)).until(() -> workers.status().activeWorkers() == 2);
+
+    assertThat(workers.stop(ofMillis(100))).isTrue();
+
+    assertThat(interrupted).hasValue(2);
+    assertThat(repository.counts()).isEqualTo(new LeaseCounts(2, 0, 0, 0));
+    assertThat(workers.status().retried()).isZero();
+    assertThat(workers.status().failed()).isZero();
+    assertThat(repository.claim("next", 10, ofMinutes(1))).allSatisfy(c -> assertThat(c.attempt()).isEqualTo(1));
+  }
+
+  @Test
+  void failedAttemptsAreRetriedAfterTheirDelayThenFailed() {
+    ManualClock clock = new ManualClock();
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create(clock);
+    repository.add("flaky");
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> {
+                  attempts.add(c.attempt());
+                  throw new IllegalStateException("remote said no");
+                })
+                .config(
+                    fast()
+                        .concurrency(1)
+                        .maxAttempts(3)
+                        .retryDelay(ofSeconds(10), ofSeconds(15))
+                        .build()));
+
+    await().atMost(ofSeconds(10)).until(() -> attempts.size() == 1);
+    await().atMost(ofSeconds(10)).until(() -> workers.status().retried() == 1);
+    clock.advance(ofSeconds(10));
+    await().atMost(ofSeconds(10)).until(() -> attempts.size() == 2);
+    await().atMost(ofSeconds(10)).until(() -> workers.status().retried() == 2);
+    clock.advance(ofSeconds(15)); // 20 s, capped at 15 s
+    await().atMost(ofSeconds(10)).until(() -> workers.status().failed() == 1);
+
+    assertThat(attempts).containsExactly(1, 2, 3);
+    assertThat(repository.state("flaky")).contains(LeaseState.FAILED);
+    assertThat(repository.failureReason("flaky"))
+        .hasValue("java.lang.IllegalStateException: remote said no");
+  }
+
+  @Test
+  void itemWhoseLeasesKeptEndingIsFailedWithoutRunningItAgain() {
+    ManualClock clock = new ManualClock();
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create(clock);
+    repository.add("crashes-its-workers");
+    for (int i = 0; i < 3; i++) { // three workers died holding it
+      repository.claim("doomed-" + i, 1, ofSeconds(30));
+      clock.advance(ofSeconds(31));
+      assertThat(repository.reclaimExpired()).isEqualTo(1);
+    }
+    AtomicInteger calls = new AtomicInteger();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> calls.incrementAndGet())
+                .config(fast().maxAttempts(3).build()));
+
+    await().atMost(ofSeconds(10)).until(() -> workers.status().failed() == 1);
+
+    assertThat(calls).hasValue(0);
+    assertThat(repository.failureReason("crashes-its-workers").orElseThrow())
+        .startsWith("gave up: claimed 4 times, more than maxAttempts 3");
+  }
+
+  @Test
+  void failingStoreIsRetriedWithBackOffAndWorkResumes() {
+    InMemoryClaimLeaseRepository<String> store = InMemoryClaimLeaseRepository.create();
+    store.addAll(items(50));
+    RecordingRepository<String> repository = new RecordingRepository<>(store);
+    repository.down = true;
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> {})
+                .name("flaky-store")
+                .meterRegistry(registry)
+                .config(
+                    ClaimWorkersConfig.builder()
+                        .concurrency(1)
+                        .pollInterval(ofMillis(10))
+                        .maxPollInterval(ofMillis(80))
+                        .build()));
+
+    await().atMost(ofSeconds(10)).until(() -> repository.claims.get() >= 6);
+    List<Long> calls = List.copyOf(repository.claimCallNanos);
+    repository.down = false;
+    await().atMost(ofSeconds(20)).until(() -> workers.status().completed() == 50);
+
+    // Back-off: 10, 20, 40, 80, 80 ms between tries (at least; later is fine on a busy machine).
+    long[] atLeast = {10, 20, 40, 80, 80};
+    for (int i = 0; i < atLeast.length; i++) {
+      long gapMillis = TimeUnit.NANOSECONDS.toMillis(calls.get(i + 1) - calls.get(i));
+      assertThat(gapMillis).as("wait before try %d", i + 2).isGreaterThanOrEqualTo(atLeast[i] - 1);
+    }
+    assertThat(registry.get("fanout.lease.store.errors").tag("workers", "flaky-store").functionCounter().count())
+        .isGreaterThanOrEqualTo(6);
+  }
+
+  @Test
+  void idleWorkersBackOffUpToTheMaxPollInterval() {
+    RecordingRepository<String> repository = new RecordingRepository<>(InMemoryClaimLeaseRepository.create());
+    start(
+        ClaimWorkers.builder(repository, (Claim<String> c) -> {})
+            .config(
+                ClaimWorkersConfig.builder()
+                    .concurrency(1)
+                    .pollInterval(ofMillis(10))
+                    .maxPollInterval(ofMillis(40))
+                    .build()));
+
+    await().atMost(ofSeconds(10)).until(() -> repository.claims.get() >= 6);
+
+    List<Long> calls = List.copyOf(repository.claimCallNanos);
+    long[] atLeast = {10, 20, 40, 40, 40};
+    for (int i = 0; i < atLeast.length; i++) {
+      long gapMillis = TimeUnit.NANOSECONDS.toMillis(calls.get(i + 1) - calls.get(i));
+      assertThat(gapMillis).as("idle wait %d", i + 1).isGreaterThanOrEqualTo(atLeast[i] - 1);
+    }
+  }
+
+  @Test
+  void batchedCompletionCompletesManyClaimsPerCall() {
+    InMemoryClaimLeaseRepository<String> store = InMemoryClaimLeaseRepository.create();
+    store.addAll(items(400));
+    RecordingRepository<String> repository = new RecordingRepository<>(store);
+    Map<String, Integer> handled = new ConcurrentHashMap<>();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> handled.merge(c.item(), 1, Integer::sum))
+                .config(
+                    fast()
+                        .concurrency(4)
+                        .batchSize(50)
+                        .completionBatching(100, ofMillis(20))
+                        .build()));
+
+    await().atMost(ofSeconds(30)).until(() -> workers.status().completed() == 400);
+    assertThat(workers.stop()).isTrue();
+
+    assertThat(handled).hasSize(400).allSatisfy((item, n) -> assertThat(n).isEqualTo(1));
+    assertThat(repository.completes).hasValue(0);
+    assertThat(repository.completeAlls.get()).isBetween(4, 40);
+    assertThat(store.counts()).isEqualTo(new LeaseCounts(0, 0, 400, 0));
+  }
+
+  @Test
+  void stopFlushesCompletionsStillWaitingInTheFlusher() {
+    InMemoryClaimLeaseRepository<String> store = InMemoryClaimLeaseRepository.create();
+    store.addAll(items(10));
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(store, (Claim<String> c) -> {})
+                .config(
+                    fast()
+                        .concurrency(1)
+                        .batchSize(10)
+                        .leaseDuration(ofMinutes(10))
+                        .completionBatching(1000, ofMinutes(2)) // would linger for 2 minutes
+                        .build()));
+    await().atMost(ofSeconds(10)).until(() -> workers.status().claimed() == 10);
+
+    assertThat(workers.stop(ofSeconds(10))).isTrue();
+
+    assertThat(store.counts()).isEqualTo(new LeaseCounts(0, 0, 10, 0));
+    assertThat(workers.status().completed()).isEqualTo(10);
+  }
+
+  @Test
+  void metersAreRegisteredWhileRunningAndRemovedOnStop() {
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
+    repository.addAll(items(10));
+    repository.add("bad");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> {
+                  if (c.item().equals("bad")) {
+                    throw new IllegalArgumentException("bad item");
+                  }
+                })
+                .name("metered")
+                .meterRegistry(registry)
+                .config(fast().maxAttempts(1).build()));
+    await().atMost(ofSeconds(10)).until(() -> repository.counts().settled());
+
+    assertThat(count(registry, "claimed")).isEqualTo(11);
+    assertThat(count(registry, "completed")).isEqualTo(10);
+    assertThat(count(registry, "failed")).isEqualTo(1);
+    assertThat(count(registry, "lease_lost")).isZero();
+    assertThat(registry.get("fanout.lease.handler.duration").tags("workers", "metered", "outcome", "success").timer().count())
+        .isEqualTo(10);
+    assertThat(registry.get("fanout.lease.handler.duration").tags("workers", "metered", "outcome", "failure").timer().count())
+        .isEqualTo(1);
+    assertThat(registry.get("fanout.lease.workers.active").tag("workers", "metered").gauge().value()).isZero();
+    assertThat(registry.get("fanout.lease.claims.held").tag("workers", "metered").gauge().value()).isZero();
+
+    workers.stop();
+
+    assertThat(registry.getMeters()).isEmpty();
+  }
+
+  private static double count(SimpleMeterRegistry registry, String event) {
+    return registry.get("fanout.lease.items").tags("workers", "metered", "event", event).functionCounter().count();
+  }
+
+  @Test
+  void startsOnceAndStopsIdempotently() {
+    ClaimWorkers<String> neverStarted =
+        ClaimWorkers.builder(InMemoryClaimLeaseRepository.<String>create(), (Claim<String> c) -> {}).build();
+    assertThat(neverStarted.stop()).isTrue();
+    assertThatThrownBy(neverStarted::start).isInstanceOf(IllegalStateException.class);
+
+    ClaimWorkers<String> workers =
+        start(ClaimWorkers.builder(InMemoryClaimLeaseRepository.<String>create(), (Claim<String> c) -> {})
+            .name("twice")
+            .config(fast().build()));
+    assertThat(workers.isRunning()).isTrue();
+    assertThatThrownBy(workers::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("twice was already started");
+    assertThat(workers.stop()).isTrue();
+    assertThat(workers.stop()).isTrue();
+    workers.close();
+    assertThat(workers.status().summary()).startsWith("stopped concurrency=3 activeWorkers=0");
+  }
+
+  @Test
+  void builderRefusesBadArguments() {
+    ClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
+    assertThatThrownBy(() -> ClaimWorkers.builder(null, (Claim<String> c) -> {}))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("repository must not be null");
+    assertThatThrownBy(() -> ClaimWorkers.builder(repository, null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("handler must not be null");
+    ClaimWorkers.Builder<String> builder = ClaimWorkers.builder(repository, (Claim<String> c) -> {});
+    assertThatThrownBy(() -> builder.name(" "))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("name must be 1 to 100 characters and not blank, was \" \"");
+    assertThatThrownBy(() -> builder.workerIdPrefix("x".repeat(201)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("workerIdPrefix must be 1 to 200 characters");
+  }
+
+  @Test
+  void statusSummaryReadsLikeTheOriginalStatusLine() {
+    ClaimWorkersStatus status = new ClaimWorkersStatus(true, 3, 2, 5, 12, 7, 0, 1, 0, 0);
+
+    assertThat(status.summary())
+        .isEqualTo(
+            "running concurrency=3 activeWorkers=2 held=5 claimed=12 completed=7 failed=0"
+                + " retried=1 leaseLost=0 reclaimed=0");
+  }
+
+  @Test
+  void reaperReturnsItemsOfWorkersThatVanished() {
+    ManualClock clock = new ManualClock();
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create(clock);
+    repository.addAll(items(3));
+    repository.claim("crashed", 3, ofSeconds(30)); // and never heard of again
+    clock.advance(ofSeconds(31));
+    Map<String, Integer> handled = new ConcurrentHashMap<>();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> handled.merge(c.item(), c.attempt(), Integer::sum))
+                .config(fast().reaperInterval(ofMillis(10)).build()));
+
+    await().atMost(ofSeconds(10)).until(() -> workers.status().completed() == 3);
+
+    assertThat(workers.status().reclaimed()).isEqualTo(3);
+    assertThat(handled).containsOnlyKeys(items(3)).allSatisfy((item, attempt) -> assertThat(attempt).isEqualTo(2));
+  }
+}
