@@ -441,6 +441,38 @@ public final class WorkerPool implements AutoCloseable {
     return cancelJobs(targets, "cancelled by cancel(" + key + ")") > 0;
   }
 
+  /**
+   * Cancels everything the pool holds now — every queued and running task, keyed or from a
+   * fan-out, and every pending re-run — as {@link #cancel(Object)} does for one key, without
+   * closing the pool: work submitted afterwards runs as usual. For a watcher that lost its
+   * leadership, say.
+   *
+   * @param reason why, for the {@link java.util.concurrent.CancellationException}'s message
+   * @return how many tasks were cancelled
+   */
+  public int cancelAll(String reason) {
+    Objects.requireNonNull(reason, "reason");
+    List<Job> targets = new ArrayList<>();
+    lock.lock();
+    try {
+      for (Job job : running) {
+        targets.add(job);
+        if (job.rerun != null) {
+          targets.add(job.rerun);
+          job.rerun = null;
+        }
+      }
+      for (Job job : queue) {
+        if (job.state == Job.QUEUED) {
+          targets.add(job);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    return cancelJobs(targets, reason);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Status and shutdown
 

@@ -231,13 +231,14 @@ class WorkerPoolKeyedTest {
             key -> {
               worst.accumulateAndGet(overlap.incrementAndGet(), Math::max);
               started.countDown();
-              try {
-                // Ignores the interrupt on purpose: it still must not overlap the next run.
-                while (!mayReturn.await(Duration.ofMillis(10).toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
-                  Thread.interrupted();
+              // Ignores the interrupt on purpose: it still must not overlap the next run.
+              boolean released = false;
+              while (!released) {
+                try {
+                  released = mayReturn.await(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (InterruptedException ignored) {
+                  // keep waiting for mayReturn
                 }
-              } catch (InterruptedException ignored) {
-                Thread.interrupted();
               }
               overlap.decrementAndGet();
               return "created";
@@ -284,6 +285,19 @@ class WorkerPoolKeyedTest {
     release.countDown();
     assertThat(keyed.await().isCancelled()).isTrue();
     assertThat(fanOut.awaitReport().values()).containsEntry("shared", "fan-out");
+  }
+
+  @Test
+  void cancelAllCancelsEverythingButKeepsThePoolOpen() throws Exception {
+    CountDownLatch release = blockAllWorkers();
+    TaskHandle<String, String> queued = pool.submit("queued", key -> key);
+    ResultChannel<Integer, Integer> fanOut = pool.fanOut(java.util.List.of(1, 2, 3), key -> key);
+    assertThat(pool.cancelAll("leadership lost")).isEqualTo(8 + 1 + 3);
+    assertThat(queued.await().isCancelled()).isTrue();
+    assertThat(fanOut.awaitReport().cancelled()).isEqualTo(3);
+    release.countDown();
+    await().untilAsserted(() -> assertThat(pool.status().active()).isZero());
+    assertThat(pool.submit("after", key -> "runs").await().isSuccess()).isTrue();
   }
 
   @Test

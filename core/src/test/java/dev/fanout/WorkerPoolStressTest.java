@@ -26,7 +26,7 @@ class WorkerPoolStressTest {
     FanOutReport<Integer, Integer> report;
     try (WorkerPool pool =
         WorkerPool.builder(
-                ParallelConfig.builder().maxWorkers(64).taskTimeout(Duration.ofMillis(500)).build())
+                ParallelConfig.builder().maxWorkers(64).taskTimeout(Duration.ofSeconds(2)).build())
             .name("stress")
             .threadFactory(threads)
             .build()) {

@@ -88,7 +88,7 @@ public final class AdaptiveRateGate implements RateGate {
 
   @Override
   public void acquire() throws InterruptedException {
-    core.acquire();
+    core.acquireAt(Long.MAX_VALUE);
   }
 
   @Override

@@ -189,11 +189,9 @@ public final class KeyedRateGates<K> {
   }
 
   private static TokenBucketGate coreOf(RateGate gate) {
-    if (gate instanceof TokenBucketGate core) {
+    TokenBucketGate core = TokenBucketGate.coreOf(gate);
+    if (core != null) {
       return core;
-    }
-    if (gate instanceof AdaptiveRateGate adaptive) {
-      return adaptive.core();
     }
     throw new IllegalArgumentException(
         "KeyedRateGates manages gates made by RateGate.spacing, RateGate.perSecond, "

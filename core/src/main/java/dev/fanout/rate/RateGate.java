@@ -275,7 +275,13 @@ public interface RateGate {
                 + "), was "
                 + permitsPerSecond);
       }
-      return Math.max(1, (long) nanos);
+      long interval = Math.max(1, (long) nanos);
+      // 1e9 / rate was rounded to the nearest double, possibly down: make sure that
+      // interval * rate >= 1e9 holds exactly (fma rounds once, so its sign is exact).
+      while (Math.fma((double) interval, permitsPerSecond, -1e9) < 0) {
+        interval++;
+      }
+      return interval;
     }
 
     /** Whether this limit lets everything through. */

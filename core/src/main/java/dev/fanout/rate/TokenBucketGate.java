@@ -38,6 +38,9 @@ import org.jspecify.annotations.Nullable;
 final class TokenBucketGate implements RateGate {
   static final long RETIRED = Long.MIN_VALUE;
 
+  /** What {@link #acquireAt} returns when the slot is further away than the timeout. */
+  static final long REFUSED = Long.MIN_VALUE;
+
   private static final VarHandle TAT;
   private static final VarHandle PARAMS;
   private static final VarHandle SUCCESSOR;
@@ -125,12 +128,12 @@ final class TokenBucketGate implements RateGate {
 
   @Override
   public void acquire() throws InterruptedException {
-    acquire(Long.MAX_VALUE);
+    acquireAt(Long.MAX_VALUE);
   }
 
   @Override
   public boolean tryAcquire(Duration timeout) throws InterruptedException {
-    return acquire(timeoutNanos(timeout));
+    return acquireAt(timeoutNanos(timeout)) != REFUSED;
   }
 
   @Override
@@ -162,9 +165,9 @@ final class TokenBucketGate implements RateGate {
   /**
    * Reserves the next slot if it comes within {@code timeoutNanos} and waits for it.
    *
-   * @return whether a permit was taken
+   * @return the ticker time the permit was granted for, or {@link #REFUSED}
    */
-  boolean acquire(long timeoutNanos) throws InterruptedException {
+  long acquireAt(long timeoutNanos) throws InterruptedException {
     long now = ticker.read() - origin;
     long current;
     long base;
@@ -173,12 +176,7 @@ final class TokenBucketGate implements RateGate {
     do {
       current = (long) TAT.getVolatile(this);
       if (current == RETIRED) {
-        RateGate live = forward();
-        if (timeoutNanos == Long.MAX_VALUE) {
-          live.acquire();
-          return true;
-        }
-        return live.tryAcquire(Duration.ofNanos(timeoutNanos));
+        return forwardAt(timeoutNanos);
       }
       Params p = (Params) PARAMS.getVolatile(this);
       base = Math.max(current, now);
@@ -187,7 +185,7 @@ final class TokenBucketGate implements RateGate {
         if (meters != null) {
           meters.timedOut();
         }
-        return false;
+        return REFUSED;
       }
       next = base + p.interval;
     } while (!TAT.compareAndSet(this, current, next));
@@ -199,7 +197,31 @@ final class TokenBucketGate implements RateGate {
     if (meters != null) {
       meters.waited(wait);
     }
-    return true;
+    return origin + grant;
+  }
+
+  private long forwardAt(long timeoutNanos) throws InterruptedException {
+    RateGate live = forward();
+    TokenBucketGate core = coreOf(live);
+    if (core != null) {
+      return core.acquireAt(timeoutNanos);
+    }
+    if (timeoutNanos == Long.MAX_VALUE) {
+      live.acquire();
+      return ticker.read();
+    }
+    return live.tryAcquire(Duration.ofNanos(timeoutNanos)) ? ticker.read() : REFUSED;
+  }
+
+  /** The token bucket inside {@code gate}, or {@code null} if it has none. */
+  static @Nullable TokenBucketGate coreOf(RateGate gate) {
+    if (gate instanceof TokenBucketGate core) {
+      return core;
+    }
+    if (gate instanceof AdaptiveRateGate adaptive) {
+      return adaptive.core();
+    }
+    return null;
   }
 
   private void awaitSlot(long wait, long grant, long base, long next) throws InterruptedException {

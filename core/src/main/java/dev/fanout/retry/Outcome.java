@@ -1,17 +1,17 @@
 package dev.fanout.retry;
 
-import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link RetryPolicy#execute(java.util.concurrent.Callable)} made of a call: the value, or
- * the error the call ended with, and in both cases how many attempts it took. Sealed, so an
- * exhaustive {@code switch} needs no default:
+ * the error the call ended with, and in both cases how many attempts it took. (It carries no
+ * elapsed time: a caller that wants one measures it; the happy path reads no clock.) Sealed, so
+ * an exhaustive {@code switch} needs no default:
  *
  * {@snippet :
  * switch (policy.execute(() -> client.listClusters(account))) {
- *   case Outcome.Success<List<String>>(var clusters, var attempts, var throttles, var elapsed) ->
+ *   case Outcome.Success<List<String>>(var clusters, var attempts, var throttles) ->
  *       log.info("{} clusters after {} attempt(s)", clusters.size(), attempts);
  *   case Outcome.Failure<List<String>> f ->
  *       log.warn("gave up ({}) after {} attempt(s): {}", f.reason(), f.attempts(), f.error().toString());
@@ -28,9 +28,6 @@ public sealed interface Outcome<T extends @Nullable Object> {
   /** How many of the {@link #attempts()} were throttled. */
   int throttles();
 
-  /** Time from the first attempt's start to the end, waits included. */
-  Duration elapsed();
-
   /**
    * The task returned {@code value}. This includes a value that asked for a retry (see
    * {@link RetryPolicy.Builder#retryOnResult}) when no retry was left: the last value stands.
@@ -38,14 +35,9 @@ public sealed interface Outcome<T extends @Nullable Object> {
    * @param value what the task returned
    * @param attempts calls made, at least 1
    * @param throttles how many of them were throttled
-   * @param elapsed time from the first start to the end
    */
-  record Success<T extends @Nullable Object>(T value, int attempts, int throttles, Duration elapsed)
-      implements Outcome<T> {
-    public Success {
-      Objects.requireNonNull(elapsed, "elapsed must not be null");
-    }
-  }
+  record Success<T extends @Nullable Object>(T value, int attempts, int throttles)
+      implements Outcome<T> {}
 
   /**
    * The call ended with {@code error}: the task's last exception itself (not wrapped), a
@@ -56,15 +48,12 @@ public sealed interface Outcome<T extends @Nullable Object> {
    * @param reason why no further attempt was made
    * @param attempts calls made, at least 1
    * @param throttles how many of them were throttled
-   * @param elapsed time from the first start to the end
    */
   record Failure<T extends @Nullable Object>(
-      Throwable error, Reason reason, int attempts, int throttles, Duration elapsed)
-      implements Outcome<T> {
+      Throwable error, Reason reason, int attempts, int throttles) implements Outcome<T> {
     public Failure {
       Objects.requireNonNull(error, "error must not be null");
       Objects.requireNonNull(reason, "reason must not be null");
-      Objects.requireNonNull(elapsed, "elapsed must not be null");
     }
   }
 

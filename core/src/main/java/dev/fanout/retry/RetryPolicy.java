@@ -68,7 +68,8 @@ import org.slf4j.LoggerFactory;
  * the number of attempts, which is what a worker pool reports per task.
  *
  * <p>A retried value ({@link Builder#retryOnResult}) that is still retryable when no attempt is
- * left is returned as it is (as Failsafe does).
+ * left is returned as it is (as Failsafe does); meters count it as {@code attempts_exhausted}
+ * (or {@code elapsed_time_exceeded}), and it does not refill the budget.
  *
  * <h2>Threads and time</h2>
  *
@@ -205,10 +206,10 @@ public final class RetryPolicy {
     try {
       value = task.call();
     } catch (Throwable error) {
-      return valueOrThrow(retry(task, NO_LISTENERS, start, maxElapsedNanos > 0, error, null));
+      return valueOrThrow(retry(task, NO_LISTENERS, start, error, null));
     }
     if (retryOnResult != null && retryOnResult.test(value)) {
-      return valueOrThrow(retry(task, NO_LISTENERS, start, maxElapsedNanos > 0, null, value));
+      return valueOrThrow(retry(task, NO_LISTENERS, start, null, value));
     }
     succeededFirstTime();
     return value;
@@ -229,10 +230,12 @@ public final class RetryPolicy {
   }
 
   /**
-   * Calls {@code task} until it succeeds or the policy gives up, and reports how it went. Never
-   * throws: every error, {@link Error}s included, ends up in the {@link Outcome.Failure}. If the
-   * call was interrupted ({@link Outcome.Reason#INTERRUPTED}), the thread's interrupt status is
-   * set again on return.
+   * Calls {@code task} until it succeeds or the policy gives up, and reports how it went. Every
+   * error of the task, {@link Error}s included, ends up in the {@link Outcome.Failure}; only an
+   * exception thrown by one of the policy's own functions ({@link Builder#retryOn},
+   * {@link Builder#throttledWhen}, {@link Builder#retryAfter}, {@link Builder#retryOnResult}) gets
+   * out, as the bug it is. If the call was interrupted ({@link Outcome.Reason#INTERRUPTED}), the
+   * thread's interrupt status is set again on return.
    */
   public <T extends @Nullable Object> Outcome<T> execute(Callable<? extends T> task) {
     return execute(task, NO_LISTENERS);
@@ -252,23 +255,23 @@ public final class RetryPolicy {
   private <T extends @Nullable Object> Outcome<T> execute(
       Callable<? extends T> task, RetryListener[] extra) {
     Objects.requireNonNull(task, "task must not be null");
-    long start = ticker.read();
+    long start = maxElapsedNanos > 0 ? ticker.read() : 0;
     T value;
     Outcome<T> outcome;
     try {
       value = task.call();
     } catch (Throwable error) {
-      outcome = retry(task, extra, start, true, error, null);
+      outcome = retry(task, extra, start, error, null);
       restoreInterrupt(outcome);
       return outcome;
     }
     if (retryOnResult != null && retryOnResult.test(value)) {
-      outcome = retry(task, extra, start, true, null, value);
+      outcome = retry(task, extra, start, null, value);
       restoreInterrupt(outcome);
       return outcome;
     }
     succeededFirstTime();
-    return new Outcome.Success<>(value, 1, 0, Duration.ofNanos(ticker.read() - start));
+    return new Outcome.Success<>(value, 1, 0);
   }
 
   private static void restoreInterrupt(Outcome<?> outcome) {
@@ -298,17 +301,15 @@ public final class RetryPolicy {
   /**
    * The retry loop, entered after the first attempt failed ({@code error != null}) or returned a
    * value that asked for a retry. Kept apart from the happy path so that path stays small.
+   * {@code start} is the first attempt's start when {@link #maxElapsedTime} is set (the only
+   * reader), else 0: the happy path reads no clock.
    */
   private <T extends @Nullable Object> Outcome<T> retry(
       Callable<? extends T> task,
       RetryListener[] extra,
       long start,
-      boolean startKnown,
       @Nullable Throwable firstError,
       @Nullable T firstValue) {
-    if (!startKnown) {
-      start = ticker.read(); // only maxElapsedTime needs the true start, and it is then known
-    }
     @Nullable Throwable error = firstError;
     @Nullable T value = firstValue;
     int attempts = 1;
@@ -324,7 +325,7 @@ public final class RetryPolicy {
       long delay;
       if (error != null) {
         if (error instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
-          return failed(error, Outcome.Reason.INTERRUPTED, earlier, attempts, throttles, start);
+          return failed(error, Outcome.Reason.INTERRUPTED, earlier, attempts, throttles);
         }
         throttled = throttledWhen.test(error);
         if (throttled) {
@@ -334,7 +335,7 @@ public final class RetryPolicy {
           }
           if (throttles > maxThrottles) {
             return failed(
-                error, Outcome.Reason.THROTTLES_EXHAUSTED, earlier, attempts, throttles, start);
+                error, Outcome.Reason.THROTTLES_EXHAUSTED, earlier, attempts, throttles);
           }
           retry = throttles;
           maxRetries = maxThrottles;
@@ -343,11 +344,11 @@ public final class RetryPolicy {
         } else {
           normal++;
           if (!retryOn.test(error)) {
-            return failed(error, Outcome.Reason.NOT_RETRYABLE, earlier, attempts, throttles, start);
+            return failed(error, Outcome.Reason.NOT_RETRYABLE, earlier, attempts, throttles);
           }
           if (normal >= maxAttempts) {
             return failed(
-                error, Outcome.Reason.ATTEMPTS_EXHAUSTED, earlier, attempts, throttles, start);
+                error, Outcome.Reason.ATTEMPTS_EXHAUSTED, earlier, attempts, throttles);
           }
           retry = normal;
           maxRetries = maxAttempts - 1;
@@ -358,7 +359,7 @@ public final class RetryPolicy {
       } else {
         normal++;
         if (normal >= maxAttempts) {
-          return succeeded(value, attempts, throttles, start);
+          return lastValueStands(value, Outcome.Reason.ATTEMPTS_EXHAUSTED, attempts, throttles);
         }
         retry = normal;
         maxRetries = maxAttempts - 1;
@@ -368,8 +369,8 @@ public final class RetryPolicy {
 
       if (maxElapsedNanos > 0 && ticker.read() - start > maxElapsedNanos - delay) {
         return error == null
-            ? succeeded(value, attempts, throttles, start)
-            : failed(error, Outcome.Reason.ELAPSED_TIME_EXCEEDED, earlier, attempts, throttles, start);
+            ? lastValueStands(value, Outcome.Reason.ELAPSED_TIME_EXCEEDED, attempts, throttles)
+            : failed(error, Outcome.Reason.ELAPSED_TIME_EXCEEDED, earlier, attempts, throttles);
       }
       if (budget != null && !budget.tryAcquireRetry()) {
         if (error != null) {
@@ -377,7 +378,7 @@ public final class RetryPolicy {
         }
         RetryBudgetExhaustedException spent =
             new RetryBudgetExhaustedException(budget, attempts, error);
-        return failed(spent, Outcome.Reason.BUDGET_EXHAUSTED, null, attempts, throttles, start);
+        return failed(spent, Outcome.Reason.BUDGET_EXHAUSTED, null, attempts, throttles);
       }
       if (meters != null) {
         meters.retry(throttled, error == null);
@@ -404,7 +405,7 @@ public final class RetryPolicy {
         if (error != null) {
           interrupted.addSuppressed(error);
         }
-        return failed(interrupted, Outcome.Reason.INTERRUPTED, null, attempts, throttles, start);
+        return failed(interrupted, Outcome.Reason.INTERRUPTED, null, attempts, throttles);
       }
 
       attempts++;
@@ -425,21 +426,20 @@ public final class RetryPolicy {
       if (meters != null) {
         meters.success(true);
       }
-      return new Outcome.Success<>(
-          value, attempts, throttles, Duration.ofNanos(ticker.read() - start));
+      return new Outcome.Success<>(value, attempts, throttles);
     }
   }
 
-  private <T extends @Nullable Object> Outcome<T> succeeded(
-      @Nullable T value, int attempts, int throttles, long start) {
-    if (budget != null) {
-      budget.recordSuccess(attempts > 1);
-    }
+  /**
+   * The last value stands although it asked for a retry: returned as a success, but counted (in
+   * meters) as the give-up it is, and not refilling the budget.
+   */
+  private <T extends @Nullable Object> Outcome<T> lastValueStands(
+      @Nullable T value, Outcome.Reason reason, int attempts, int throttles) {
     if (meters != null) {
-      meters.success(attempts > 1);
+      meters.failure(reason);
     }
-    return new Outcome.Success<>(
-        value, attempts, throttles, Duration.ofNanos(ticker.read() - start));
+    return new Outcome.Success<>(value, attempts, throttles);
   }
 
   private <T extends @Nullable Object> Outcome<T> failed(
@@ -447,8 +447,7 @@ public final class RetryPolicy {
       Outcome.Reason reason,
       @Nullable List<Throwable> earlier,
       int attempts,
-      int throttles,
-      long start) {
+      int throttles) {
     addSuppressed(error, earlier);
     if (meters != null) {
       meters.failure(reason);
@@ -457,8 +456,7 @@ public final class RetryPolicy {
       log.debug(
           "retry policy '{}' gave up ({}) after {} attempt(s): {}", name, reason, attempts, error.toString());
     }
-    return new Outcome.Failure<>(
-        error, reason, attempts, throttles, Duration.ofNanos(ticker.read() - start));
+    return new Outcome.Failure<>(error, reason, attempts, throttles);
   }
 
   private static void addSuppressed(Throwable error, @Nullable List<Throwable> earlier) {

@@ -25,6 +25,10 @@ public final class Examples {
   static {
     EXAMPLES.put("customers", CustomersExample::main);
     EXAMPLES.put("chunk-ingest", ChunkIngestExample::main);
+    EXAMPLES.put("credential-check", CredentialCheckExample::main);
+    EXAMPLES.put("namespace-watcher", NamespaceWatcherExample::main);
+    EXAMPLES.put("account-scan", AccountScanExample::main);
+    EXAMPLES.put("recipients", RecipientsExample::main);
   }
 
   private Examples() {}
