@@ -8,7 +8,6 @@ module dev.fanout.testkit {
   requires transitive dev.fanout.core;
   requires transitive org.junit.jupiter.api;
   requires org.assertj.core;
-  requires awaitility;
   requires static org.jspecify;
 
   exports dev.fanout.testkit;

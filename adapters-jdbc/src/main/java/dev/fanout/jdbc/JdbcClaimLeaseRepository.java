@@ -97,7 +97,6 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   private static final int REAP_BATCH = 1000;
   private static final int H2_CLAIM_ROUNDS = 16;
   private static final Duration MAX_DURATION = Duration.ofDays(36_500);
-  private static final String ALIAS = "fanout_row";
 
   private final DataSource dataSource;
   private final LeaseTable table;
@@ -105,8 +104,10 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   private final Function<? super T, ?> idOf;
   private final boolean wholeRows;
   private final int errorLength;
+
   /** PostgreSQL statements, built once: their text does not depend on the number of claims. */
   private final ConcurrentHashMap<String, String> statements = new ConcurrentHashMap<>();
+
   private volatile @Nullable SqlDialect dialect;
 
   private JdbcClaimLeaseRepository(Builder<T> b) {
@@ -181,28 +182,28 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
     long micros = micros("lease", lease);
     return run(
         "claim",
-        (c, d) -> d == SqlDialect.POSTGRESQL
-            ? claimPostgres(c, workerId, limit, micros)
-            : claimH2(c, workerId, limit, micros));
+        (c, d) ->
+            d == SqlDialect.POSTGRESQL
+                ? claimPostgres(c, workerId, limit, micros)
+                : claimH2(c, workerId, limit, micros));
   }
 
   private List<Claim<T>> claimPostgres(Connection c, String workerId, int limit, long micros)
       throws SQLException {
-    LeaseTable t = table;
-    String sql = statements.computeIfAbsent("claim", k ->
-        "WITH picked AS (SELECT " + t.idColumn() + " FROM " + t.table()
-            + " WHERE " + t.statusColumn() + " = 'PENDING' AND " + t.availableAtColumn()
-            + " <= now() ORDER BY " + t.availableAtColumn() + ", " + t.idColumn()
-            + " LIMIT ? FOR UPDATE SKIP LOCKED) "
-            + "UPDATE " + t.table() + " AS " + ALIAS + " SET "
-            + t.statusColumn() + " = 'CLAIMED', "
-            + t.tokenColumn() + " = " + ALIAS + "." + t.tokenColumn() + " + 1, "
-            + t.ownerColumn() + " = ?, "
-            + t.claimedAtColumn() + " = now(), "
-            + t.leaseUntilColumn() + " = " + plus(SqlDialect.POSTGRESQL) + ", "
-            + t.attemptsColumn() + " = " + ALIAS + "." + t.attemptsColumn() + " + 1"
-            + " FROM picked WHERE " + ALIAS + "." + t.idColumn() + " = picked." + t.idColumn()
-            + " RETURNING " + claimColumns(ALIAS + "."));
+    String sql =
+        cached(
+            SqlDialect.POSTGRESQL,
+            """
+            WITH picked AS (
+              SELECT {id} FROM {table}
+              WHERE {status} = 'PENDING' AND {available_at} <= {now}
+              ORDER BY {available_at}, {id} LIMIT ? FOR UPDATE SKIP LOCKED)
+            UPDATE {table} AS fanout_row SET
+              {status} = 'CLAIMED', {token} = fanout_row.{token} + 1, {owner} = ?,
+              {claimed_at} = {now}, {until} = {now_plus}, {attempts} = fanout_row.{attempts} + 1
+            FROM picked WHERE fanout_row.{id} = picked.{id}
+            RETURNING {claim_columns}\
+            """);
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setInt(1, limit);
       ps.setString(2, workerId);
@@ -213,16 +214,19 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
 
   private List<Claim<T>> claimH2(Connection c, String workerId, int limit, long micros)
       throws SQLException {
-    LeaseTable t = table;
-    String candidatesSql =
-        "SELECT " + t.idColumn() + ", " + t.tokenColumn() + " FROM " + t.table()
-            + " WHERE " + t.statusColumn() + " = 'PENDING' AND " + t.availableAtColumn()
-            + " <= CURRENT_TIMESTAMP ORDER BY " + t.statusColumn() + ", " + t.availableAtColumn()
-            + ", " + t.idColumn() + " LIMIT ?";
+    // Ordered as the index (status, available_at, id) is, so that H2 reads it in order.
+    String candidates =
+        cached(
+            SqlDialect.H2,
+            """
+            SELECT {id}, {token} FROM {table}
+            WHERE {status} = 'PENDING' AND {available_at} <= {now}
+            ORDER BY {status}, {available_at}, {id} LIMIT ?\
+            """);
     for (int round = 0; round < H2_CLAIM_ROUNDS; round++) {
       List<Object> ids = new ArrayList<>(limit);
       List<Long> tokens = new ArrayList<>(limit);
-      try (PreparedStatement ps = c.prepareStatement(candidatesSql)) {
+      try (PreparedStatement ps = c.prepareStatement(candidates)) {
         ps.setInt(1, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
@@ -234,17 +238,18 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
       if (ids.isEmpty()) {
         return List.of();
       }
+      // The compare-and-set: only rows still PENDING with the token we read.
       String sql =
-          "SELECT " + claimColumns("") + " FROM FINAL TABLE (UPDATE " + t.table() + " SET "
-              + t.statusColumn() + " = 'CLAIMED', "
-              + t.tokenColumn() + " = " + t.tokenColumn() + " + 1, "
-              + t.ownerColumn() + " = ?, "
-              + t.claimedAtColumn() + " = CURRENT_TIMESTAMP, "
-              + t.leaseUntilColumn() + " = " + plus(SqlDialect.H2) + ", "
-              + t.attemptsColumn() + " = " + t.attemptsColumn() + " + 1"
-              + " WHERE (" + t.idColumn() + ", " + t.tokenColumn() + ") IN (" + pairs(ids.size())
-              + ") AND " + t.statusColumn() + " = 'PENDING' AND " + t.availableAtColumn()
-              + " <= CURRENT_TIMESTAMP)";
+          render(
+                  SqlDialect.H2,
+                  """
+                  SELECT {claim_columns} FROM FINAL TABLE (UPDATE {table} SET
+                    {status} = 'CLAIMED', {token} = {token} + 1, {owner} = ?,
+                    {claimed_at} = {now}, {until} = {now_plus}, {attempts} = {attempts} + 1
+                  WHERE ({id}, {token}) IN ({pairs})
+                    AND {status} = 'PENDING' AND {available_at} <= {now})\
+                  """)
+              .replace("{pairs}", pairs(ids.size()));
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int p = 1;
         ps.setString(p++, workerId);
@@ -261,20 +266,6 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
       // Every candidate went to another claimer between our read and our update: read again.
     }
     return List.of();
-  }
-
-  private String claimColumns(String prefix) {
-    if (wholeRows) {
-      return prefix + "*";
-    }
-    LeaseTable t = table;
-    return String.join(
-        ", ",
-        prefix + t.idColumn(),
-        prefix + t.tokenColumn(),
-        prefix + t.claimedAtColumn(),
-        prefix + t.leaseUntilColumn(),
-        prefix + t.attemptsColumn());
   }
 
   private List<Claim<T>> readClaims(PreparedStatement ps, String workerId) throws SQLException {
@@ -298,16 +289,38 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   // ---------------------------------------------------------------------------------------------
   // Fenced calls
 
+  /**
+   * A fenced change: its {@code SET} clause and extra guard as templates, and how many parameters
+   * the {@code SET} clause takes (set by the caller before the claims' ids and tokens).
+   */
+  private record Change(String name, String set, String guard, int parameters) {}
+
+  private static final Change COMPLETE =
+      new Change("complete", "{status} = 'COMPLETED', {until} = NULL", "", 0);
+  private static final Change RENEW =
+      new Change("renew", "{until} = {now_plus}", "{live_lease}", 1);
+  private static final Change RELEASE =
+      new Change(
+          "release", "{status} = 'PENDING', {until} = NULL, {available_at} = {now_plus}", "", 1);
+  private static final Change GIVE_BACK =
+      new Change(
+          "give back",
+          "{status} = 'PENDING', {until} = NULL, {available_at} = {now},"
+              + " {attempts} = {attempts} - 1",
+          "",
+          0);
+  private static final Change FAIL =
+      new Change("fail", "{status} = 'FAILED', {until} = NULL, {error} = ?", "", 1);
+
   @Override
   public Claim<T> renew(Claim<T> claim, Duration lease) {
     Objects.requireNonNull(claim, "claim must not be null");
     long micros = micros("lease", lease);
     return run(
-        "renew",
+        RENEW.name(),
         (c, d) -> {
           Map<Object, @Nullable Instant> applied =
-              fenced(c, d, renewSet(d), liveLease(d),
-                  ps -> ps.setLong(1, micros), 1, List.of(claim));
+              fenced(c, d, RENEW, ps -> ps.setLong(1, micros), List.of(claim));
           if (applied.isEmpty()) {
             throw refusal(c, claim);
           }
@@ -317,7 +330,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
 
   @Override
   public void complete(Claim<T> claim) {
-    single("complete", claim, completeSet(), null);
+    single(COMPLETE, claim, null);
   }
 
   @Override
@@ -327,89 +340,40 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
       throw new IllegalArgumentException("retryAfter must not be negative, was " + retryAfter);
     }
     long micros = retryAfter.isZero() ? 0 : micros("retryAfter", retryAfter);
-    LeaseTable t = table;
-    single(
-        "release",
-        claim,
-        d -> t.statusColumn() + " = 'PENDING', " + t.leaseUntilColumn() + " = NULL, "
-            + t.availableAtColumn() + " = " + plus(d),
-        ps -> ps.setLong(1, micros));
+    single(RELEASE, claim, ps -> ps.setLong(1, micros));
   }
 
   @Override
   public void giveBack(Claim<T> claim) {
-    LeaseTable t = table;
-    single(
-        "give back",
-        claim,
-        d -> t.statusColumn() + " = 'PENDING', " + t.leaseUntilColumn() + " = NULL, "
-            + t.availableAtColumn() + " = " + now(d) + ", " + t.attemptsColumn() + " = "
-            + t.attemptsColumn() + " - 1",
-        null);
+    single(GIVE_BACK, claim, null);
   }
 
   @Override
   public void fail(Claim<T> claim, String reason) {
     Objects.requireNonNull(reason, "reason must not be null");
     String cut = reason.length() > errorLength ? reason.substring(0, errorLength) : reason;
-    LeaseTable t = table;
-    single(
-        "fail",
-        claim,
-        d -> t.statusColumn() + " = 'FAILED', " + t.leaseUntilColumn() + " = NULL, "
-            + t.errorColumn() + " = ?",
-        ps -> ps.setString(1, cut));
+    single(FAIL, claim, ps -> ps.setString(1, cut));
   }
 
   @Override
   public BatchOutcome<T> renewAll(Collection<Claim<T>> claims, Duration lease) {
     Objects.requireNonNull(claims, "claims must not be null");
     long micros = micros("lease", lease);
-    return batch(
-        "renew",
-        claims,
-        d -> renewSet(d),
-        this::liveLease,
-        ps -> ps.setLong(1, micros),
-        1);
+    return batch(RENEW, claims, ps -> ps.setLong(1, micros));
   }
 
   @Override
   public BatchOutcome<T> completeAll(Collection<Claim<T>> claims) {
     Objects.requireNonNull(claims, "claims must not be null");
-    return batch("complete", claims, completeSet(), d -> "", null, 0);
+    return batch(COMPLETE, claims, null);
   }
 
-  private Function<SqlDialect, String> completeSet() {
-    return d -> table.statusColumn() + " = 'COMPLETED', " + table.leaseUntilColumn() + " = NULL";
-  }
-
-  /**
-   * The renewal's guard: the lease has not ended. On PostgreSQL written so that the planner does
-   * not take the lease_until index (built for the reaper) to find a handful of rows by id: with
-   * statistics from when few items were claimed it would scan every live lease per statement.
-   */
-  private String liveLease(SqlDialect d) {
-    return d == SqlDialect.POSTGRESQL
-        ? " AND COALESCE(" + table.leaseUntilColumn() + ", '-infinity') > now()"
-        : " AND " + table.leaseUntilColumn() + " > CURRENT_TIMESTAMP";
-  }
-
-  private String renewSet(SqlDialect d) {
-    return table.leaseUntilColumn() + " = " + plus(d);
-  }
-
-  private void single(
-      String op,
-      Claim<T> claim,
-      Function<SqlDialect, String> set,
-      @Nullable ParameterSetter setParameters) {
+  private void single(Change change, Claim<T> claim, @Nullable ParameterSetter parameters) {
     Objects.requireNonNull(claim, "claim must not be null");
-    int parameters = setParameters == null ? 0 : 1;
     run(
-        op,
+        change.name(),
         (c, d) -> {
-          if (fenced(c, d, set.apply(d), "", setParameters, parameters, List.of(claim)).isEmpty()) {
+          if (fenced(c, d, change, parameters, List.of(claim)).isEmpty()) {
             throw refusal(c, claim);
           }
           return null;
@@ -417,25 +381,20 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   }
 
   private BatchOutcome<T> batch(
-      String op,
-      Collection<Claim<T>> claims,
-      Function<SqlDialect, String> set,
-      Function<SqlDialect, String> guard,
-      @Nullable ParameterSetter setParameters,
-      int parameters) {
+      Change change, Collection<Claim<T>> claims, @Nullable ParameterSetter parameters) {
     if (claims.isEmpty()) {
       return new BatchOutcome<>(List.of(), List.of());
     }
     List<Claim<T>> all = List.copyOf(claims);
     return run(
-        op + " " + all.size() + " claims",
+        change.name() + " " + all.size() + " claims",
         (c, d) -> {
           List<Claim<T>> applied = new ArrayList<>(all.size());
           List<Claim<T>> lost = new ArrayList<>();
           for (int from = 0; from < all.size(); from += CLAIMS_PER_STATEMENT) {
-            List<Claim<T>> chunk = all.subList(from, Math.min(all.size(), from + CLAIMS_PER_STATEMENT));
-            Map<Object, @Nullable Instant> done =
-                fenced(c, d, set.apply(d), guard.apply(d), setParameters, parameters, chunk);
+            List<Claim<T>> chunk =
+                all.subList(from, Math.min(all.size(), from + CLAIMS_PER_STATEMENT));
+            Map<Object, @Nullable Instant> done = fenced(c, d, change, parameters, chunk);
             for (Claim<T> claim : chunk) {
               Object key = fenceKey(idOf(claim), claim.token());
               if (done.containsKey(key)) {
@@ -451,19 +410,16 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   }
 
   /**
-   * Runs {@code UPDATE table SET <set> WHERE (id, token) IN (<claims>) AND status = 'CLAIMED'
-   * <guard>} and returns the (id, token) keys of the rows it changed, with their lease end.
+   * Applies {@code change} to the rows whose id and token match a claim's and that are still
+   * CLAIMED, and returns the (id, token) keys of the rows it changed, with their lease end.
    */
   private Map<Object, @Nullable Instant> fenced(
       Connection c,
       SqlDialect d,
-      String set,
-      String guard,
-      @Nullable ParameterSetter setParameters,
-      int parameters,
+      Change change,
+      @Nullable ParameterSetter parameters,
       List<Claim<T>> claims)
       throws SQLException {
-    LeaseTable t = table;
     List<Object> ids = new ArrayList<>(claims.size());
     Long[] tokens = new Long[claims.size()];
     for (int i = 0; i < claims.size(); i++) {
@@ -473,34 +429,43 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
     String arrayType = d == SqlDialect.POSTGRESQL ? postgresArrayType(ids) : null;
     String sql;
     if (arrayType != null) {
-      // One statement text for any number of claims, joined on the primary key: a long
-      // (id, token) IN (...) list is planned per size and, as a generic plan, badly.
-      String id = ALIAS + "." + t.idColumn();
-      sql = statements.computeIfAbsent("fenced " + set + guard, k ->
-          "UPDATE " + t.table() + " AS " + ALIAS + " SET " + set
-              + " FROM unnest(?, ?) AS fanout_claim(fanout_claim_id, fanout_claim_token)"
-              + " WHERE " + id + " = fanout_claim.fanout_claim_id AND " + ALIAS + "." + t.tokenColumn()
-              + " = fanout_claim.fanout_claim_token AND " + ALIAS + "." + t.statusColumn()
-              + " = 'CLAIMED'" + guard
-              + " RETURNING " + id + ", " + ALIAS + "." + t.tokenColumn() + ", " + ALIAS + "."
-              + t.leaseUntilColumn());
+      // One statement text for any number of claims, the rows found by primary key: a long
+      // (id, token) IN (...) list is planned anew for every length, and badly as a generic plan.
+      sql =
+          cached(
+              d,
+              """
+              UPDATE {table} AS fanout_row SET {set}
+              FROM unnest(?, ?) AS fanout_claim(fanout_claim_id, fanout_claim_token)
+              WHERE fanout_row.{id} = fanout_claim.fanout_claim_id
+                AND fanout_row.{token} = fanout_claim.fanout_claim_token
+                AND fanout_row.{status} = 'CLAIMED'{guard}
+              RETURNING fanout_row.{id}, fanout_row.{token}, fanout_row.{until}\
+              """
+                  .replace("{set}", change.set())
+                  .replace("{guard}", change.guard()));
     } else {
       String update =
-          "UPDATE " + t.table() + " SET " + set + " WHERE (" + t.idColumn() + ", "
-              + t.tokenColumn() + ") IN (" + pairs(claims.size()) + ") AND " + t.statusColumn()
-              + " = 'CLAIMED'" + guard;
-      String returned = t.idColumn() + ", " + t.tokenColumn() + ", " + t.leaseUntilColumn();
+          """
+          UPDATE {table} SET {set}
+          WHERE ({id}, {token}) IN ({pairs}) AND {status} = 'CLAIMED'{guard}\
+          """
+              .replace("{set}", change.set())
+              .replace("{guard}", change.guard());
       sql =
-          d == SqlDialect.POSTGRESQL
-              ? update + " RETURNING " + returned
-              : "SELECT " + returned + " FROM FINAL TABLE (" + update + ")";
+          render(
+                  d,
+                  d == SqlDialect.POSTGRESQL
+                      ? update + " RETURNING {id}, {token}, {until}"
+                      : "SELECT {id}, {token}, {until} FROM FINAL TABLE (" + update + ")")
+              .replace("{pairs}", pairs(claims.size()));
     }
     Map<Object, @Nullable Instant> applied = new HashMap<>();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      if (setParameters != null) {
-        setParameters.set(ps);
+      if (parameters != null) {
+        parameters.set(ps);
       }
-      int p = parameters + 1;
+      int p = change.parameters() + 1;
       if (arrayType != null) {
         ps.setArray(p++, c.createArrayOf(arrayType, ids.toArray()));
         ps.setArray(p, c.createArrayOf("int8", tokens));
@@ -549,8 +514,9 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   private RuntimeException refusal(Connection c, Claim<T> claim) throws SQLException {
     LeaseTable t = table;
     String sql =
-        "SELECT " + t.statusColumn() + ", " + t.tokenColumn() + ", " + t.ownerColumn() + ", "
-            + t.leaseUntilColumn() + " FROM " + t.table() + " WHERE " + t.idColumn() + " = ?";
+        render(
+            SqlDialect.H2,
+            "SELECT {status}, {token}, {owner}, {until} FROM {table} WHERE {id} = ?");
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setObject(1, idOf(claim));
       try (ResultSet rs = ps.executeQuery()) {
@@ -564,8 +530,13 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
         OffsetDateTime until = rs.getObject(4, OffsetDateTime.class);
         if (claim.token() > token) {
           return new IllegalArgumentException(
-              "unknown claim: token " + claim.token() + " was never issued for item "
-                  + claim.item() + " (the latest is " + token + ")");
+              "unknown claim: token "
+                  + claim.token()
+                  + " was never issued for item "
+                  + claim.item()
+                  + " (the latest is "
+                  + token
+                  + ")");
         }
         String detail;
         if (token != claim.token()) {
@@ -576,9 +547,12 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
         } else {
           detail =
               switch (status.toUpperCase(Locale.ROOT)) {
-                case "CLAIMED" -> "its lease ended at " + (until == null ? "?" : until.toInstant())
-                    + " and was not renewed";
-                case "PENDING" -> "it is pending again (reclaimed after its lease ended, or released)";
+                case "CLAIMED" ->
+                    "its lease ended at "
+                        + (until == null ? "?" : until.toInstant())
+                        + " and was not renewed";
+                case "PENDING" ->
+                    "it is pending again (reclaimed after its lease ended, or released)";
                 case "COMPLETED" -> "it is completed";
                 case "FAILED" -> "it has failed";
                 default -> "its status is " + status;
@@ -610,20 +584,21 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
 
   /** One batch: {candidates seen, rows returned}. */
   private int[] reclaimPostgres(Connection c) throws SQLException {
-    LeaseTable t = table;
+    // Rows a renewal is changing are locked: skipped now, and looked at again next time.
     String sql =
-        "WITH expired AS (SELECT " + t.idColumn() + ", " + t.tokenColumn() + " FROM " + t.table()
-            + " WHERE " + t.statusColumn() + " = 'CLAIMED' AND " + t.leaseUntilColumn()
-            + " <= now() ORDER BY " + t.leaseUntilColumn() + " LIMIT " + REAP_BATCH
-            + " FOR UPDATE SKIP LOCKED) "
-            + "UPDATE " + t.table() + " AS " + ALIAS + " SET "
-            + t.statusColumn() + " = 'PENDING', "
-            + t.leaseUntilColumn() + " = NULL, "
-            + t.availableAtColumn() + " = now()"
-            + " FROM expired WHERE " + ALIAS + "." + t.idColumn() + " = expired." + t.idColumn()
-            + " AND " + ALIAS + "." + t.tokenColumn() + " = expired." + t.tokenColumn()
-            + " AND " + ALIAS + "." + t.statusColumn() + " = 'CLAIMED' AND " + ALIAS + "."
-            + t.leaseUntilColumn() + " <= now()";
+        cached(
+            SqlDialect.POSTGRESQL,
+            """
+            WITH expired AS (
+              SELECT {id}, {token} FROM {table}
+              WHERE {status} = 'CLAIMED' AND {until} <= {now}
+              ORDER BY {until} LIMIT {reap_batch} FOR UPDATE SKIP LOCKED)
+            UPDATE {table} AS fanout_row SET
+              {status} = 'PENDING', {until} = NULL, {available_at} = {now}
+            FROM expired
+            WHERE fanout_row.{id} = expired.{id} AND fanout_row.{token} = expired.{token}
+              AND fanout_row.{status} = 'CLAIMED' AND fanout_row.{until} <= {now}\
+            """);
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int n = ps.executeUpdate();
       return new int[] {n, n};
@@ -631,15 +606,17 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   }
 
   private int[] reclaimH2(Connection c) throws SQLException {
-    LeaseTable t = table;
-    String candidatesSql =
-        "SELECT " + t.idColumn() + ", " + t.tokenColumn() + " FROM " + t.table() + " WHERE "
-            + t.statusColumn() + " = 'CLAIMED' AND " + t.leaseUntilColumn()
-            + " <= CURRENT_TIMESTAMP ORDER BY " + t.statusColumn() + ", " + t.leaseUntilColumn()
-            + " LIMIT " + REAP_BATCH;
+    String candidates =
+        cached(
+            SqlDialect.H2,
+            """
+            SELECT {id}, {token} FROM {table}
+            WHERE {status} = 'CLAIMED' AND {until} <= {now}
+            ORDER BY {status}, {until} LIMIT {reap_batch}\
+            """);
     List<Object> ids = new ArrayList<>();
     List<Long> tokens = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(candidatesSql);
+    try (PreparedStatement ps = c.prepareStatement(candidates);
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         ids.add(rs.getObject(1));
@@ -649,12 +626,16 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
     if (ids.isEmpty()) {
       return new int[] {0, 0};
     }
+    // Guarded by token and by expiry at the moment of the change: a renewal in between wins.
     String sql =
-        "UPDATE " + t.table() + " SET " + t.statusColumn() + " = 'PENDING', "
-            + t.leaseUntilColumn() + " = NULL, " + t.availableAtColumn() + " = CURRENT_TIMESTAMP"
-            + " WHERE (" + t.idColumn() + ", " + t.tokenColumn() + ") IN (" + pairs(ids.size())
-            + ") AND " + t.statusColumn() + " = 'CLAIMED' AND " + t.leaseUntilColumn()
-            + " <= CURRENT_TIMESTAMP";
+        render(
+                SqlDialect.H2,
+                """
+                UPDATE {table} SET {status} = 'PENDING', {until} = NULL, {available_at} = {now}
+                WHERE ({id}, {token}) IN ({pairs})
+                  AND {status} = 'CLAIMED' AND {until} <= {now}\
+                """)
+            .replace("{pairs}", pairs(ids.size()));
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = 1;
       for (int i = 0; i < ids.size(); i++) {
@@ -667,10 +648,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
 
   @Override
   public LeaseCounts counts() {
-    LeaseTable t = table;
-    String sql =
-        "SELECT " + t.statusColumn() + ", COUNT(*) FROM " + t.table() + " GROUP BY "
-            + t.statusColumn();
+    String sql = render(SqlDialect.H2, "SELECT {status}, COUNT(*) FROM {table} GROUP BY {status}");
     return run(
         "count",
         (c, d) -> {
@@ -695,7 +673,8 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
         "read the clock",
         (c, d) -> {
           try (PreparedStatement ps =
-                  c.prepareStatement(d == SqlDialect.POSTGRESQL ? "SELECT now()" : "SELECT CURRENT_TIMESTAMP");
+                  c.prepareStatement(
+                      d == SqlDialect.POSTGRESQL ? "SELECT now()" : "SELECT CURRENT_TIMESTAMP");
               ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getObject(1, OffsetDateTime.class).toInstant();
@@ -765,15 +744,59 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
     return d;
   }
 
-  private static String now(SqlDialect d) {
-    return d == SqlDialect.POSTGRESQL ? "now()" : "CURRENT_TIMESTAMP";
+  /** A statement from a template, rendered once per dialect and kept. */
+  private String cached(SqlDialect d, String template) {
+    return statements.computeIfAbsent(d + template, k -> render(d, template));
   }
 
-  /** The database's clock plus a parameter in microseconds. */
-  private static String plus(SqlDialect d) {
-    return d == SqlDialect.POSTGRESQL
-        ? "now() + CAST(? AS BIGINT) * INTERVAL '1 microsecond'"
-        : "DATEADD(MICROSECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP)";
+  /**
+   * Fills a template's placeholders: {@code {table}}, {@code {id}} and the lease columns by their
+   * configured (and checked) names; {@code {now}} and {@code {now_plus}} (the clock plus a
+   * parameter in microseconds) in the dialect's words.
+   */
+  private String render(SqlDialect d, String template) {
+    LeaseTable t = table;
+    boolean pg = d == SqlDialect.POSTGRESQL;
+    String liveLease =
+        pg
+            // Written so that the planner does not take the lease_until index (built for the
+            // reaper) to find a few rows by id: with statistics from when few items were
+            // claimed it would read every live lease per statement.
+            ? " AND COALESCE({until}, '-infinity') > {now}"
+            : " AND {until} > {now}";
+    return template
+        .replace("{live_lease}", liveLease)
+        .replace("{claim_columns}", claimColumns(pg ? "fanout_row." : ""))
+        .replace(
+            "{now_plus}",
+            pg
+                ? "{now} + CAST(? AS BIGINT) * INTERVAL '1 microsecond'"
+                : "DATEADD(MICROSECOND, CAST(? AS BIGINT), {now})")
+        .replace("{now}", pg ? "now()" : "CURRENT_TIMESTAMP")
+        .replace("{reap_batch}", Integer.toString(REAP_BATCH))
+        .replace("{table}", t.table())
+        .replace("{id}", t.idColumn())
+        .replace("{status}", t.statusColumn())
+        .replace("{token}", t.tokenColumn())
+        .replace("{owner}", t.ownerColumn())
+        .replace("{claimed_at}", t.claimedAtColumn())
+        .replace("{until}", t.leaseUntilColumn())
+        .replace("{available_at}", t.availableAtColumn())
+        .replace("{attempts}", t.attemptsColumn())
+        .replace("{error}", t.errorColumn());
+  }
+
+  private String claimColumns(String prefix) {
+    if (wholeRows) {
+      return prefix + "*";
+    }
+    return String.join(
+        ", ",
+        prefix + "{id}",
+        prefix + "{token}",
+        prefix + "{claimed_at}",
+        prefix + "{until}",
+        prefix + "{attempts}");
   }
 
   private static String pairs(int n) {
@@ -798,7 +821,8 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
       normal = ((Number) id).longValue();
     } else if (id instanceof BigInteger b && b.bitLength() < 64) {
       normal = b.longValue();
-    } else if (id instanceof BigDecimal b && b.stripTrailingZeros().scale() <= 0
+    } else if (id instanceof BigDecimal b
+        && b.stripTrailingZeros().scale() <= 0
         && b.toBigInteger().bitLength() < 64) {
       normal = b.longValue();
     } else {

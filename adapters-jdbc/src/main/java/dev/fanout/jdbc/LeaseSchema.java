@@ -124,11 +124,26 @@ public final class LeaseSchema {
     String claimed = indexName(t, "_lease_claimed");
     if (dialect == SqlDialect.POSTGRESQL) {
       return List.of(
-          "CREATE INDEX IF NOT EXISTS " + pending + " ON " + t.table() + " ("
-              + t.availableAtColumn() + ", " + t.idColumn() + ") WHERE " + t.statusColumn()
+          "CREATE INDEX IF NOT EXISTS "
+              + pending
+              + " ON "
+              + t.table()
+              + " ("
+              + t.availableAtColumn()
+              + ", "
+              + t.idColumn()
+              + ") WHERE "
+              + t.statusColumn()
               + " = 'PENDING'",
-          "CREATE INDEX IF NOT EXISTS " + claimed + " ON " + t.table() + " ("
-              + t.leaseUntilColumn() + ") WHERE " + t.leaseUntilColumn() + " IS NOT NULL");
+          "CREATE INDEX IF NOT EXISTS "
+              + claimed
+              + " ON "
+              + t.table()
+              + " ("
+              + t.leaseUntilColumn()
+              + ") WHERE "
+              + t.leaseUntilColumn()
+              + " IS NOT NULL");
     }
     // H2 puts an unqualified index name in the default schema, not the table's.
     int dot = t.table().lastIndexOf('.');
@@ -137,10 +152,26 @@ public final class LeaseSchema {
       claimed = t.table().substring(0, dot + 1) + claimed;
     }
     return List.of(
-        "CREATE INDEX IF NOT EXISTS " + pending + " ON " + t.table() + " (" + t.statusColumn()
-            + ", " + t.availableAtColumn() + ", " + t.idColumn() + ")",
-        "CREATE INDEX IF NOT EXISTS " + claimed + " ON " + t.table() + " (" + t.statusColumn()
-            + ", " + t.leaseUntilColumn() + ")");
+        "CREATE INDEX IF NOT EXISTS "
+            + pending
+            + " ON "
+            + t.table()
+            + " ("
+            + t.statusColumn()
+            + ", "
+            + t.availableAtColumn()
+            + ", "
+            + t.idColumn()
+            + ")",
+        "CREATE INDEX IF NOT EXISTS "
+            + claimed
+            + " ON "
+            + t.table()
+            + " ("
+            + t.statusColumn()
+            + ", "
+            + t.leaseUntilColumn()
+            + ")");
   }
 
   private static String indexName(LeaseTable t, String suffix) {

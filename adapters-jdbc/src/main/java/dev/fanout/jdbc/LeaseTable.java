@@ -57,12 +57,26 @@ public record LeaseTable(
     Map<String, String> seen = new HashMap<>();
     List<String> fields =
         List.of(
-            "idColumn", "statusColumn", "tokenColumn", "ownerColumn", "claimedAtColumn",
-            "leaseUntilColumn", "availableAtColumn", "attemptsColumn", "errorColumn");
+            "idColumn",
+            "statusColumn",
+            "tokenColumn",
+            "ownerColumn",
+            "claimedAtColumn",
+            "leaseUntilColumn",
+            "availableAtColumn",
+            "attemptsColumn",
+            "errorColumn");
     List<String> names =
         Arrays.asList(
-            idColumn, statusColumn, tokenColumn, ownerColumn, claimedAtColumn, leaseUntilColumn,
-            availableAtColumn, attemptsColumn, errorColumn);
+            idColumn,
+            statusColumn,
+            tokenColumn,
+            ownerColumn,
+            claimedAtColumn,
+            leaseUntilColumn,
+            availableAtColumn,
+            attemptsColumn,
+            errorColumn);
     for (int i = 0; i < fields.size(); i++) {
       String field = fields.get(i);
       String name =
@@ -107,8 +121,16 @@ public record LeaseTable(
   /** This table with another id column. */
   public LeaseTable withIdColumn(String idColumn) {
     return new LeaseTable(
-        table, idColumn, statusColumn, tokenColumn, ownerColumn, claimedAtColumn,
-        leaseUntilColumn, availableAtColumn, attemptsColumn, errorColumn);
+        table,
+        idColumn,
+        statusColumn,
+        tokenColumn,
+        ownerColumn,
+        claimedAtColumn,
+        leaseUntilColumn,
+        availableAtColumn,
+        attemptsColumn,
+        errorColumn);
   }
 
   /**

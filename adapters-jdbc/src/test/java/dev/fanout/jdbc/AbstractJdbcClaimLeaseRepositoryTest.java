@@ -60,7 +60,8 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
         .until(
             () ->
                 result.isDone()
-                    || EnumSet.of(Thread.State.WAITING, Thread.State.TIMED_WAITING, Thread.State.BLOCKED)
+                    || EnumSet.of(
+                            Thread.State.WAITING, Thread.State.TIMED_WAITING, Thread.State.BLOCKED)
                         .contains(thread.getState()));
   }
 
@@ -88,22 +89,26 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
       renewal.setAutoCommit(false);
       try (PreparedStatement ps =
           renewal.prepareStatement(
-              "UPDATE race_item SET lease_until = " + plusMinute
+              "UPDATE race_item SET lease_until = "
+                  + plusMinute
                   + " WHERE id = 1 AND lease_token = ? AND lease_status = 'CLAIMED'"
-                  + " AND lease_until > " + now)) {
+                  + " AND lease_until > "
+                  + now)) {
         ps.setLong(1, claim.token());
         assertThat(ps.executeUpdate()).isEqualTo(1);
       }
       awaitDatabaseTimeAfter(repository, claim.leaseUntil());
       CompletableFuture<Integer> reaped = new CompletableFuture<>();
       Thread reaper =
-          Thread.ofPlatform().start(() -> {
-            try {
-              reaped.complete(repository.reclaimExpired());
-            } catch (Throwable t) {
-              reaped.completeExceptionally(t);
-            }
-          });
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      reaped.complete(repository.reclaimExpired());
+                    } catch (Throwable t) {
+                      reaped.completeExceptionally(t);
+                    }
+                  });
       awaitBlockedOrDone(reaper, reaped);
       renewal.commit();
       assertThat(reaped.get(10, TimeUnit.SECONDS)).isZero();
@@ -128,21 +133,25 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
       try (PreparedStatement ps =
           reaper.prepareStatement(
               "UPDATE race_item SET lease_status = 'PENDING', lease_until = NULL,"
-                  + " lease_available_at = " + now
+                  + " lease_available_at = "
+                  + now
                   + " WHERE id = 1 AND lease_token = ? AND lease_status = 'CLAIMED'"
-                  + " AND lease_until <= " + now)) {
+                  + " AND lease_until <= "
+                  + now)) {
         ps.setLong(1, claim.token());
         assertThat(ps.executeUpdate()).isEqualTo(1);
       }
       CompletableFuture<Claim<Long>> renewed = new CompletableFuture<>();
       Thread renewer =
-          Thread.ofPlatform().start(() -> {
-            try {
-              renewed.complete(repository.renew(claim, LONG));
-            } catch (Throwable t) {
-              renewed.completeExceptionally(t);
-            }
-          });
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      renewed.complete(repository.renew(claim, LONG));
+                    } catch (Throwable t) {
+                      renewed.completeExceptionally(t);
+                    }
+                  });
       awaitBlockedOrDone(renewer, renewed);
       reaper.commit();
       assertThat(renewed)
@@ -160,10 +169,13 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
     Pools.execute(
         dataSource(),
         "DROP TABLE IF EXISTS credential",
-        "CREATE TABLE credential (credential_id BIGINT PRIMARY KEY, username VARCHAR(100) NOT NULL)",
+        "CREATE TABLE credential (credential_id BIGINT PRIMARY KEY, username VARCHAR(100) NOT"
+            + " NULL)",
         "INSERT INTO credential VALUES (1, 'alice'), (2, 'bob'), (3, 'carol')");
     LeaseTable table =
-        LeaseTable.named("credential").withIdColumn("credential_id").withLeaseColumnPrefix("claim_");
+        LeaseTable.named("credential")
+            .withIdColumn("credential_id")
+            .withLeaseColumnPrefix("claim_");
     List<String> ddl = LeaseSchema.addLeaseColumns(dialect(), table);
     LeaseSchema.execute(dataSource(), ddl);
     LeaseSchema.execute(dataSource(), ddl); // idempotent
@@ -193,8 +205,16 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
                 "SELECT COUNT(*) FROM credential WHERE claim_status = 'FAILED'"
                     + " AND claim_error = 'wrong password' AND claim_owner = 'checker'"))
         .isEqualTo(1);
-    assertThatThrownBy(() -> repository.complete(new Claim<>(new Credential(99, "mallory"), "checker", 1,
-            Instant.EPOCH, Instant.EPOCH, 1)))
+    assertThatThrownBy(
+            () ->
+                repository.complete(
+                    new Claim<>(
+                        new Credential(99, "mallory"),
+                        "checker",
+                        1,
+                        Instant.EPOCH,
+                        Instant.EPOCH,
+                        1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("unknown claim")
         .hasMessageContaining("mallory");
@@ -207,14 +227,21 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
         List.of(
             new Case("INTEGER", Integer.class, List.of(7, 8, 9)),
             new Case("VARCHAR(40)", String.class, List.of("a-1", "b-2", "c-3")),
-            new Case("UUID", UUID.class, List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID())));
+            new Case(
+                "UUID",
+                UUID.class,
+                List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID())));
     for (Case c : cases) {
       LeaseTable table = LeaseTable.named("typed_item");
       Pools.execute(
-          dataSource(), "DROP TABLE IF EXISTS typed_item", "CREATE TABLE typed_item (id " + c.sqlType() + " PRIMARY KEY)");
+          dataSource(),
+          "DROP TABLE IF EXISTS typed_item",
+          "CREATE TABLE typed_item (id " + c.sqlType() + " PRIMARY KEY)");
       LeaseSchema.execute(dataSource(), LeaseSchema.addLeaseColumns(dialect(), table));
       insertIds(c.ids());
-      checkBatches(JdbcClaimLeaseRepository.forIds(dataSource(), c.javaType()).table(table).build(), c.ids());
+      checkBatches(
+          JdbcClaimLeaseRepository.forIds(dataSource(), c.javaType()).table(table).build(),
+          c.ids());
     }
   }
 
@@ -258,16 +285,23 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
     config.setAutoCommit(false);
     try (HikariDataSource manual = new HikariDataSource(config)) {
       JdbcClaimLeaseRepository<Long> repository =
-          JdbcClaimLeaseRepository.forIds(manual, Long.class).table(LeaseTable.named("manual_item")).build();
+          JdbcClaimLeaseRepository.forIds(manual, Long.class)
+              .table(LeaseTable.named("manual_item"))
+              .build();
       List<Claim<Long>> claims = repository.claim("w", 2, LONG);
       repository.complete(claims.get(0));
-      assertThatThrownBy(() -> repository.complete(claims.get(0))).isInstanceOf(LeaseLostException.class);
+      assertThatThrownBy(() -> repository.complete(claims.get(0)))
+          .isInstanceOf(LeaseLostException.class);
       repository.release(claims.get(1), Duration.ZERO);
     }
     // Seen from another pool: everything was committed.
-    assertThat(Pools.count(dataSource(), "SELECT COUNT(*) FROM manual_item WHERE lease_status = 'COMPLETED'"))
+    assertThat(
+            Pools.count(
+                dataSource(), "SELECT COUNT(*) FROM manual_item WHERE lease_status = 'COMPLETED'"))
         .isEqualTo(1);
-    assertThat(Pools.count(dataSource(), "SELECT COUNT(*) FROM manual_item WHERE lease_status = 'PENDING'"))
+    assertThat(
+            Pools.count(
+                dataSource(), "SELECT COUNT(*) FROM manual_item WHERE lease_status = 'PENDING'"))
         .isEqualTo(1);
   }
 

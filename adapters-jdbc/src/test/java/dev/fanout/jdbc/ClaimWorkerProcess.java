@@ -38,8 +38,10 @@ public final class ClaimWorkerProcess {
       JdbcClaimLeaseRepository<Long> repository =
           JdbcClaimLeaseRepository.forIds(pool, Long.class).table(LeaseTable.named(table)).build();
       String record =
-          "INSERT INTO processing (item_id, token, worker) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM "
-              + table + " WHERE id = ? AND lease_token = ? AND lease_status = 'CLAIMED')";
+          "INSERT INTO processing (item_id, token, worker) SELECT ?, ?, ? WHERE EXISTS (SELECT 1"
+              + " FROM "
+              + table
+              + " WHERE id = ? AND lease_token = ? AND lease_status = 'CLAIMED')";
       ClaimWorkers<Long> workers =
           ClaimWorkers.builder(
                   repository,
@@ -73,7 +75,8 @@ public final class ClaimWorkerProcess {
       workers.start();
       System.out.println("READY");
       System.out.flush();
-      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       String line;
       while ((line = in.readLine()) != null && !line.equals("stop")) {
         // wait for "stop"

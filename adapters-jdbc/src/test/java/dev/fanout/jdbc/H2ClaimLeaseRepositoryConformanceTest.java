@@ -29,7 +29,8 @@ class H2ClaimLeaseRepositoryConformanceTest extends AbstractClaimLeaseRepository
   @Override
   protected ClaimLeaseRepository<Long> createRepository() {
     Pools.execute(pool, "DROP TABLE IF EXISTS " + LeaseTable.DEFAULT_TABLE);
-    Pools.execute(pool, LeaseSchema.createTable(SqlDialect.H2, LeaseTable.defaults()).toArray(String[]::new));
+    Pools.execute(
+        pool, LeaseSchema.createTable(SqlDialect.H2, LeaseTable.defaults()).toArray(String[]::new));
     repository = JdbcClaimLeaseRepository.forIds(pool, Long.class).build();
     nextId = 1;
     return repository;
@@ -41,8 +42,13 @@ class H2ClaimLeaseRepositoryConformanceTest extends AbstractClaimLeaseRepository
     nextId += n;
     Pools.execute(
         pool,
-        "INSERT INTO " + LeaseTable.DEFAULT_TABLE + " (id, payload) SELECT X, 'item ' || X FROM SYSTEM_RANGE("
-            + ids.get(0) + ", " + ids.get(n - 1) + ") ORDER BY X");
+        "INSERT INTO "
+            + LeaseTable.DEFAULT_TABLE
+            + " (id, payload) SELECT X, 'item ' || X FROM SYSTEM_RANGE("
+            + ids.get(0)
+            + ", "
+            + ids.get(n - 1)
+            + ") ORDER BY X");
     return ids;
   }
 

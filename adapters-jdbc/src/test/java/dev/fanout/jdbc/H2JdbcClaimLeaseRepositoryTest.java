@@ -18,7 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class H2JdbcClaimLeaseRepositoryTest extends AbstractJdbcClaimLeaseRepositoryTest {
-  private static final String URL = "jdbc:h2:mem:lease-jdbc-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
+  private static final String URL =
+      "jdbc:h2:mem:lease-jdbc-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
   private static HikariDataSource pool;
 
   @BeforeAll
@@ -52,14 +53,18 @@ class H2JdbcClaimLeaseRepositoryTest extends AbstractJdbcClaimLeaseRepositoryTes
   @Test
   void failingStoreIsReportedAsLeaseStoreExceptionNamingTheCallAndTable() {
     DataSource down =
-        proxy(DataSource.class, (method, args) -> {
-          if (method.equals("getConnection")) {
-            throw new SQLException("Connection refused");
-          }
-          return null;
-        });
+        proxy(
+            DataSource.class,
+            (method, args) -> {
+              if (method.equals("getConnection")) {
+                throw new SQLException("Connection refused");
+              }
+              return null;
+            });
     JdbcClaimLeaseRepository<Long> repository =
-        JdbcClaimLeaseRepository.forIds(down, Long.class).table(LeaseTable.named("credential")).build();
+        JdbcClaimLeaseRepository.forIds(down, Long.class)
+            .table(LeaseTable.named("credential"))
+            .build();
 
     assertThatThrownBy(() -> repository.claim("w", 1, Duration.ofSeconds(1)))
         .isInstanceOf(LeaseStoreException.class)
@@ -72,15 +77,21 @@ class H2JdbcClaimLeaseRepositoryTest extends AbstractJdbcClaimLeaseRepositoryTes
   @Test
   void unsupportedDatabaseIsRefusedByName() {
     DatabaseMetaData meta =
-        proxy(DatabaseMetaData.class, (method, args) -> method.equals("getDatabaseProductName") ? "MySQL" : null);
+        proxy(
+            DatabaseMetaData.class,
+            (method, args) -> method.equals("getDatabaseProductName") ? "MySQL" : null);
     Connection connection =
-        proxy(Connection.class, (method, args) -> switch (method) {
-          case "getMetaData" -> meta;
-          case "getAutoCommit" -> true;
-          default -> null;
-        });
+        proxy(
+            Connection.class,
+            (method, args) ->
+                switch (method) {
+                  case "getMetaData" -> meta;
+                  case "getAutoCommit" -> true;
+                  default -> null;
+                });
     DataSource mysql = proxy(DataSource.class, (method, args) -> connection);
-    JdbcClaimLeaseRepository<Long> repository = JdbcClaimLeaseRepository.forIds(mysql, Long.class).build();
+    JdbcClaimLeaseRepository<Long> repository =
+        JdbcClaimLeaseRepository.forIds(mysql, Long.class).build();
 
     assertThatThrownBy(() -> repository.claim("w", 1, Duration.ofSeconds(1)))
         .isInstanceOf(IllegalArgumentException.class)
@@ -90,9 +101,12 @@ class H2JdbcClaimLeaseRepositoryTest extends AbstractJdbcClaimLeaseRepositoryTes
 
   @Test
   void explicitDialectSkipsDetection() {
-    DataSource none = proxy(DataSource.class, (method, args) -> {
-      throw new SQLException("no connection");
-    });
+    DataSource none =
+        proxy(
+            DataSource.class,
+            (method, args) -> {
+              throw new SQLException("no connection");
+            });
     JdbcClaimLeaseRepository<Long> repository =
         JdbcClaimLeaseRepository.forIds(none, Long.class).dialect(SqlDialect.H2).build();
 

@@ -16,16 +16,35 @@ class LeaseTableTest {
     LeaseTable t = LeaseTable.defaults();
 
     assertThat(t.table()).isEqualTo("fanout_lease_item");
-    assertThat(List.of(t.idColumn(), t.statusColumn(), t.tokenColumn(), t.ownerColumn(),
-            t.claimedAtColumn(), t.leaseUntilColumn(), t.availableAtColumn(), t.attemptsColumn(),
-            t.errorColumn()))
-        .containsExactly("id", "lease_status", "lease_token", "lease_owner", "lease_claimed_at",
-            "lease_until", "lease_available_at", "lease_attempts", "lease_error");
+    assertThat(
+            List.of(
+                t.idColumn(),
+                t.statusColumn(),
+                t.tokenColumn(),
+                t.ownerColumn(),
+                t.claimedAtColumn(),
+                t.leaseUntilColumn(),
+                t.availableAtColumn(),
+                t.attemptsColumn(),
+                t.errorColumn()))
+        .containsExactly(
+            "id",
+            "lease_status",
+            "lease_token",
+            "lease_owner",
+            "lease_claimed_at",
+            "lease_until",
+            "lease_available_at",
+            "lease_attempts",
+            "lease_error");
   }
 
   @Test
   void existingTableWithItsOwnIdAndPrefix() {
-    LeaseTable t = LeaseTable.named("app.credential").withIdColumn("credential_id").withLeaseColumnPrefix("claim_");
+    LeaseTable t =
+        LeaseTable.named("app.credential")
+            .withIdColumn("credential_id")
+            .withLeaseColumnPrefix("claim_");
 
     assertThat(t.table()).isEqualTo("app.credential");
     assertThat(t.idColumn()).isEqualTo("credential_id");
@@ -34,10 +53,12 @@ class LeaseTableTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "credential; DROP TABLE credential", "cred ential", "\"credential\"", "1credential",
-      "credential--", "", "a.b.c", "schema.",
-      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})
+  @ValueSource(
+      strings = {
+        "credential; DROP TABLE credential", "cred ential", "\"credential\"", "1credential",
+        "credential--", "", "a.b.c", "schema.",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      })
   void tableNamesThatAreNotIdentifiersAreRefused(String name) {
     assertThatThrownBy(() -> LeaseTable.named(name))
         .isInstanceOf(IllegalArgumentException.class)
@@ -46,9 +67,16 @@ class LeaseTableTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "id; --", "id)", "a b", "9id", "", "ïd",
-      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})
+  @ValueSource(
+      strings = {
+        "id; --",
+        "id)",
+        "a b",
+        "9id",
+        "",
+        "ïd",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      })
   void columnNamesThatAreNotIdentifiersAreRefused(String name) {
     assertThatThrownBy(() -> LeaseTable.defaults().withIdColumn(name))
         .isInstanceOf(IllegalArgumentException.class)
@@ -80,7 +108,8 @@ class LeaseTableTest {
 
   @Test
   void builderRefusesANonPositiveErrorLength() {
-    assertThatThrownBy(() -> JdbcClaimLeaseRepository.forIds(Pools.h2("x", 1), Long.class).errorLength(0))
+    assertThatThrownBy(
+            () -> JdbcClaimLeaseRepository.forIds(Pools.h2("x", 1), Long.class).errorLength(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("errorLength must be at least 1, was 0");
   }

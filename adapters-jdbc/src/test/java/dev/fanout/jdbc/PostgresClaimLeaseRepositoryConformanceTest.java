@@ -33,7 +33,8 @@ class PostgresClaimLeaseRepositoryConformanceTest extends AbstractClaimLeaseRepo
   protected ClaimLeaseRepository<Long> createRepository() {
     LeaseTable table = LeaseTable.named(TABLE);
     Pools.execute(pool, "DROP TABLE IF EXISTS " + TABLE);
-    Pools.execute(pool, LeaseSchema.createTable(SqlDialect.POSTGRESQL, table).toArray(String[]::new));
+    Pools.execute(
+        pool, LeaseSchema.createTable(SqlDialect.POSTGRESQL, table).toArray(String[]::new));
     repository = JdbcClaimLeaseRepository.forIds(pool, Long.class).table(table).build();
     nextId = 1;
     return repository;
@@ -45,8 +46,13 @@ class PostgresClaimLeaseRepositoryConformanceTest extends AbstractClaimLeaseRepo
     nextId += n;
     Pools.execute(
         pool,
-        "INSERT INTO " + TABLE + " (id, payload) SELECT g, 'item ' || g FROM generate_series("
-            + ids.get(0) + ", " + ids.get(n - 1) + ") g ORDER BY g");
+        "INSERT INTO "
+            + TABLE
+            + " (id, payload) SELECT g, 'item ' || g FROM generate_series("
+            + ids.get(0)
+            + ", "
+            + ids.get(n - 1)
+            + ") g ORDER BY g");
     return ids;
   }
 

@@ -53,15 +53,19 @@ class PostgresCrashTest {
 
   @Test
   @Timeout(180)
-  void killedWorkersItemsComeBackAndAFrozenWorkerChangesNothing(PostgresServer server) throws Exception {
+  void killedWorkersItemsComeBackAndAFrozenWorkerChangesNothing(PostgresServer server)
+      throws Exception {
     String url = server.createDatabase("crash");
     try (HikariDataSource pool = Pools.pool(url, 4)) {
       Pools.execute(pool, "DROP TABLE IF EXISTS " + TABLE, "DROP TABLE IF EXISTS processing");
-      Pools.execute(pool, LeaseSchema.createTable(SqlDialect.POSTGRESQL, LeaseTable.named(TABLE)).toArray(String[]::new));
       Pools.execute(
           pool,
-          "CREATE TABLE processing (item_id BIGINT NOT NULL, token BIGINT NOT NULL, worker TEXT NOT NULL,"
-              + " UNIQUE (item_id, token))",
+          LeaseSchema.createTable(SqlDialect.POSTGRESQL, LeaseTable.named(TABLE))
+              .toArray(String[]::new));
+      Pools.execute(
+          pool,
+          "CREATE TABLE processing (item_id BIGINT NOT NULL, token BIGINT NOT NULL, worker TEXT NOT"
+              + " NULL, UNIQUE (item_id, token))",
           "INSERT INTO " + TABLE + " (id) SELECT g FROM generate_series(1, " + ITEMS + ") g");
 
       Path logs = Path.of("target", "crash-test");
@@ -76,7 +80,11 @@ class PostgresCrashTest {
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(20))
-          .until(() -> heldBy(pool, "killed-a") > 0 && heldBy(pool, "killed-b") > 0 && heldBy(pool, "frozen") > 0);
+          .until(
+              () ->
+                  heldBy(pool, "killed-a") > 0
+                      && heldBy(pool, "killed-b") > 0
+                      && heldBy(pool, "frozen") > 0);
 
       killedA.process.destroyForcibly(); // SIGKILL on Linux
       killedB.process.destroyForcibly();
@@ -93,7 +101,10 @@ class PostgresCrashTest {
       await()
           .atMost(Duration.ofSeconds(90))
           .pollInterval(Duration.ofMillis(50))
-          .until(() -> count(pool, "SELECT COUNT(*) FROM " + TABLE + " WHERE lease_status = 'COMPLETED'") == ITEMS);
+          .until(
+              () ->
+                  count(pool, "SELECT COUNT(*) FROM " + TABLE + " WHERE lease_status = 'COMPLETED'")
+                      == ITEMS);
 
       // Everything is done; thaw the frozen instance and let it try to finish what it held.
       String before = snapshot(pool);
@@ -107,25 +118,43 @@ class PostgresCrashTest {
 
       assertThat(snapshot(pool)).as("store after the frozen instance woke").isEqualTo(before);
       assertThat(counter(frozenFinal, "leaseLost")).as(frozenFinal).isEqualTo(frozenClaims.size());
-      assertThat(counter(frozenFinal, "completed") + counter(frozenFinal, "leaseLost")
-              + counter(frozenFinal, "retried") + counter(frozenFinal, "failed"))
+      assertThat(
+              counter(frozenFinal, "completed")
+                  + counter(frozenFinal, "leaseLost")
+                  + counter(frozenFinal, "retried")
+                  + counter(frozenFinal, "failed"))
           .as("everything the frozen instance claimed ended somewhere: " + frozenFinal)
           .isLessThanOrEqualTo(counter(frozenFinal, "claimed"));
-      assertThat(counter(survivorFinal, "reclaimed")).as(survivorFinal).isGreaterThanOrEqualTo(heldByTheDead + frozenClaims.size());
+      assertThat(counter(survivorFinal, "reclaimed"))
+          .as(survivorFinal)
+          .isGreaterThanOrEqualTo(heldByTheDead + frozenClaims.size());
       assertThat(counter(survivorFinal, "leaseLost")).as(survivorFinal).isZero();
       for (Map.Entry<Long, Long> claim : frozenClaims.entrySet()) {
-        assertThat(count(pool, "SELECT lease_token FROM " + TABLE + " WHERE id = " + claim.getKey()))
+        assertThat(
+                count(pool, "SELECT lease_token FROM " + TABLE + " WHERE id = " + claim.getKey()))
             .as("token of item %d, frozen with token %d", claim.getKey(), claim.getValue())
             .isGreaterThan(claim.getValue());
       }
       // Every item completed once, by a claim that recorded its processing.
-      assertThat(count(pool, "SELECT COUNT(*) FROM " + TABLE + " WHERE lease_status <> 'COMPLETED'")).isZero();
-      assertThat(count(pool, "SELECT COUNT(*) FROM " + TABLE + " i JOIN processing p"
-              + " ON p.item_id = i.id AND p.token = i.lease_token"))
+      assertThat(
+              count(pool, "SELECT COUNT(*) FROM " + TABLE + " WHERE lease_status <> 'COMPLETED'"))
+          .isZero();
+      assertThat(
+              count(
+                  pool,
+                  "SELECT COUNT(*) FROM "
+                      + TABLE
+                      + " i JOIN processing p"
+                      + " ON p.item_id = i.id AND p.token = i.lease_token"))
           .isEqualTo(ITEMS);
       // Extra processing only where a killed instance held an earlier claim.
-      assertThat(count(pool, "SELECT COUNT(*) FROM processing p JOIN " + TABLE + " i ON i.id = p.item_id"
-              + " WHERE p.token <> i.lease_token AND p.worker NOT LIKE 'killed-%'"))
+      assertThat(
+              count(
+                  pool,
+                  "SELECT COUNT(*) FROM processing p JOIN "
+                      + TABLE
+                      + " i ON i.id = p.item_id"
+                      + " WHERE p.token <> i.lease_token AND p.worker NOT LIKE 'killed-%'"))
           .isZero();
     }
   }
@@ -140,16 +169,19 @@ class PostgresCrashTest {
     Instance(Process process) {
       this.process = process;
       this.stdin = process.outputWriter(StandardCharsets.UTF_8);
-      Thread.ofPlatform().daemon().start(() -> {
-        try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8)) {
-          String line;
-          while ((line = out.readLine()) != null) {
-            lines.add(line);
-          }
-        } catch (IOException e) {
-          // the process died
-        }
-      });
+      Thread.ofPlatform()
+          .daemon()
+          .start(
+              () -> {
+                try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8)) {
+                  String line;
+                  while ((line = out.readLine()) != null) {
+                    lines.add(line);
+                  }
+                } catch (IOException e) {
+                  // the process died
+                }
+              });
     }
 
     String awaitLine(String prefix, Duration timeout) throws InterruptedException {
@@ -157,8 +189,15 @@ class PostgresCrashTest {
       while (true) {
         String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         if (line == null) {
-          throw new AssertionError("no line starting with " + prefix + " from pid " + process.pid()
-              + " within " + timeout + "; alive: " + process.isAlive());
+          throw new AssertionError(
+              "no line starting with "
+                  + prefix
+                  + " from pid "
+                  + process.pid()
+                  + " within "
+                  + timeout
+                  + "; alive: "
+                  + process.isAlive());
         }
         if (line.startsWith(prefix)) {
           return line;
@@ -186,16 +225,14 @@ class PostgresCrashTest {
             url,
             TABLE,
             name,
-            "2",      // concurrency
-            "4",      // batch size
-            "2000",   // lease ms
-            "500",    // heartbeat ms
-            "300",    // reaper ms
-            "40");    // work ms per item
+            "2", // concurrency
+            "4", // batch size
+            "2000", // lease ms
+            "500", // heartbeat ms
+            "300", // reaper ms
+            "40"); // work ms per item
     Process process =
-        new ProcessBuilder(command)
-            .redirectError(logs.resolve(name + ".log").toFile())
-            .start();
+        new ProcessBuilder(command).redirectError(logs.resolve(name + ".log").toFile()).start();
     Instance instance = new Instance(process);
     instances.add(instance);
     return instance;
@@ -213,16 +250,27 @@ class PostgresCrashTest {
   }
 
   private static long heldBy(HikariDataSource pool, String instance) {
-    return count(pool, "SELECT COUNT(*) FROM " + TABLE + " WHERE lease_status = 'CLAIMED' AND lease_owner LIKE '"
-        + instance + "-%'");
+    return count(
+        pool,
+        "SELECT COUNT(*) FROM "
+            + TABLE
+            + " WHERE lease_status = 'CLAIMED' AND lease_owner LIKE '"
+            + instance
+            + "-%'");
   }
 
-  private static Map<Long, Long> claimsOf(HikariDataSource pool, String instance) throws SQLException {
+  private static Map<Long, Long> claimsOf(HikariDataSource pool, String instance)
+      throws SQLException {
     Map<Long, Long> claims = new TreeMap<>();
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT id, lease_token FROM " + TABLE
-            + " WHERE lease_status = 'CLAIMED' AND lease_owner LIKE '" + instance + "-%'")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT id, lease_token FROM "
+                    + TABLE
+                    + " WHERE lease_status = 'CLAIMED' AND lease_owner LIKE '"
+                    + instance
+                    + "-%'")) {
       while (rs.next()) {
         claims.put(rs.getLong(1), rs.getLong(2));
       }
@@ -235,16 +283,30 @@ class PostgresCrashTest {
     StringBuilder text = new StringBuilder();
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
-      try (ResultSet rs = s.executeQuery("SELECT id, lease_status, lease_token, lease_owner FROM " + TABLE + " ORDER BY id")) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT id, lease_status, lease_token, lease_owner FROM " + TABLE + " ORDER BY id")) {
         while (rs.next()) {
-          text.append(rs.getLong(1)).append(' ').append(rs.getString(2)).append(' ')
-              .append(rs.getLong(3)).append(' ').append(rs.getString(4)).append('\n');
+          text.append(rs.getLong(1))
+              .append(' ')
+              .append(rs.getString(2))
+              .append(' ')
+              .append(rs.getLong(3))
+              .append(' ')
+              .append(rs.getString(4))
+              .append('\n');
         }
       }
-      try (ResultSet rs = s.executeQuery("SELECT item_id, token, worker FROM processing ORDER BY item_id, token")) {
+      try (ResultSet rs =
+          s.executeQuery("SELECT item_id, token, worker FROM processing ORDER BY item_id, token")) {
         while (rs.next()) {
-          text.append("p ").append(rs.getLong(1)).append(' ').append(rs.getLong(2)).append(' ')
-              .append(rs.getString(3)).append('\n');
+          text.append("p ")
+              .append(rs.getLong(1))
+              .append(' ')
+              .append(rs.getLong(2))
+              .append(' ')
+              .append(rs.getString(3))
+              .append('\n');
         }
       }
     }

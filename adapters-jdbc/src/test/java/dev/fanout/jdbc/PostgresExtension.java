@@ -29,6 +29,7 @@ final class PostgresExtension implements ParameterResolver {
     return context
         .getRoot()
         .getStore(NAMESPACE)
-        .getOrComputeIfAbsent(PostgresServer.class, k -> PostgresServer.start(), PostgresServer.class);
+        .getOrComputeIfAbsent(
+            PostgresServer.class, k -> PostgresServer.start(), PostgresServer.class);
   }
 }

@@ -91,7 +91,8 @@ class PostgresJdbcClaimLeaseRepositoryTest extends AbstractJdbcClaimLeaseReposit
       s.execute("SELECT pg_stat_clear_snapshot()");
       try (ResultSet rs =
           s.executeQuery(
-              "SELECT idx_tup_read FROM pg_stat_user_indexes WHERE indexrelname = 'plan_item_lease_claimed'")) {
+              "SELECT idx_tup_read FROM pg_stat_user_indexes WHERE indexrelname ="
+                  + " 'plan_item_lease_claimed'")) {
         rs.next();
         return rs.getLong(1);
       }

@@ -38,27 +38,34 @@ class PostgresLoadTest {
   @ParameterizedTest(name = "batch {0}, completion batch {1}")
   @CsvSource({"1, 1", "50, 200"})
   @Timeout(180)
-  void eightWorkersProcessTenThousandItemsExactlyOnce(int batchSize, int completionBatch, PostgresServer server)
-      throws Exception {
+  void eightWorkersProcessTenThousandItemsExactlyOnce(
+      int batchSize, int completionBatch, PostgresServer server) throws Exception {
     String url = server.createDatabase("load");
     try (HikariDataSource pool = Pools.pool(url, 16)) {
       LeaseTable table = LeaseTable.named("load_item");
       Pools.execute(pool, "DROP TABLE IF EXISTS load_item", "DROP TABLE IF EXISTS processed");
-      Pools.execute(pool, LeaseSchema.createTable(SqlDialect.POSTGRESQL, table).toArray(String[]::new));
+      Pools.execute(
+          pool, LeaseSchema.createTable(SqlDialect.POSTGRESQL, table).toArray(String[]::new));
       Pools.execute(
           pool,
-          "CREATE TABLE processed (item_id BIGINT PRIMARY KEY, token BIGINT NOT NULL, worker TEXT NOT NULL)",
-          "INSERT INTO load_item (id, payload) SELECT g, 'credential ' || g FROM generate_series(1, " + ITEMS + ") g");
+          "CREATE TABLE processed (item_id BIGINT PRIMARY KEY, token BIGINT NOT NULL, worker TEXT"
+              + " NOT NULL)",
+          "INSERT INTO load_item (id, payload) SELECT g, 'credential ' || g FROM generate_series(1,"
+              + " "
+              + ITEMS
+              + ") g");
       JdbcClaimLeaseRepository<Item> repository =
-          JdbcClaimLeaseRepository.forRows(pool, rs -> new Item(rs.getLong("id"), rs.getString("payload")), Item::id)
+          JdbcClaimLeaseRepository.forRows(
+                  pool, rs -> new Item(rs.getLong("id"), rs.getString("payload")), Item::id)
               .table(table)
               .build();
       List<Thread> threads = new CopyOnWriteArrayList<>();
-      ThreadFactory factory = task -> {
-        Thread t = Thread.ofVirtual().unstarted(task);
-        threads.add(t);
-        return t;
-      };
+      ThreadFactory factory =
+          task -> {
+            Thread t = Thread.ofVirtual().unstarted(task);
+            threads.add(t);
+            return t;
+          };
       ClaimWorkers<Item> workers =
           ClaimWorkers.builder(
                   repository,
@@ -68,7 +75,9 @@ class PostgresLoadTest {
                     }
                     try (Connection c = pool.getConnection();
                         PreparedStatement ps =
-                            c.prepareStatement("INSERT INTO processed (item_id, token, worker) VALUES (?, ?, ?)")) {
+                            c.prepareStatement(
+                                "INSERT INTO processed (item_id, token, worker) VALUES (?, ?,"
+                                    + " ?)")) {
                       ps.setLong(1, claim.item().id());
                       ps.setLong(2, claim.token());
                       ps.setString(3, claim.workerId());
@@ -96,9 +105,14 @@ class PostgresLoadTest {
       double seconds = (System.nanoTime() - start) / 1e9;
       assertThat(workers.stop()).isTrue();
       ClaimWorkersStatus status = workers.status();
-      log.warn("load: batch {}, completion batch {}: {} items in {} s ({} items/s); {}",
-          batchSize, completionBatch, ITEMS, String.format("%.2f", seconds),
-          Math.round(ITEMS / seconds), status.summary());
+      log.warn(
+          "load: batch {}, completion batch {}: {} items in {} s ({} items/s); {}",
+          batchSize,
+          completionBatch,
+          ITEMS,
+          String.format("%.2f", seconds),
+          Math.round(ITEMS / seconds),
+          status.summary());
 
       assertThat(status.claimed()).as("no item claimed twice").isEqualTo(ITEMS);
       assertThat(status.completed()).isEqualTo(ITEMS);
@@ -107,8 +121,11 @@ class PostgresLoadTest {
       assertThat(status.leaseLost()).isZero();
       assertThat(repository.counts()).isEqualTo(new LeaseCounts(0, 0, ITEMS, 0));
       assertThat(Pools.count(pool, "SELECT COUNT(*) FROM processed")).isEqualTo(ITEMS);
-      assertThat(Pools.count(pool, "SELECT COUNT(*) FROM processed p JOIN load_item i"
-              + " ON i.id = p.item_id AND i.lease_token = p.token AND i.lease_owner = p.worker"))
+      assertThat(
+              Pools.count(
+                  pool,
+                  "SELECT COUNT(*) FROM processed p JOIN load_item i ON i.id = p.item_id AND"
+                      + " i.lease_token = p.token AND i.lease_owner = p.worker"))
           .as("each item completed by the claim that processed it")
           .isEqualTo(ITEMS);
       assertThat(Pools.count(pool, "SELECT COUNT(DISTINCT worker) FROM processed")).isEqualTo(8);

@@ -30,7 +30,8 @@ class PostgresRestartTest {
         HikariDataSource pool = Pools.pool(server.jdbcUrl(), 8)) {
       pool.setConnectionTimeout(500); // fail fast while the server is down
       LeaseTable table = LeaseTable.named("restart_item");
-      Pools.execute(pool, LeaseSchema.createTable(SqlDialect.POSTGRESQL, table).toArray(String[]::new));
+      Pools.execute(
+          pool, LeaseSchema.createTable(SqlDialect.POSTGRESQL, table).toArray(String[]::new));
       Pools.execute(
           pool,
           "CREATE TABLE processed (item_id BIGINT PRIMARY KEY)",
@@ -45,7 +46,8 @@ class PostgresRestartTest {
                     Thread.sleep(1); // a little work, so the restart lands mid-run
                     try (Connection c = pool.getConnection();
                         PreparedStatement ps =
-                            c.prepareStatement("INSERT INTO processed VALUES (?) ON CONFLICT DO NOTHING")) {
+                            c.prepareStatement(
+                                "INSERT INTO processed VALUES (?) ON CONFLICT DO NOTHING")) {
                       ps.setLong(1, claim.item());
                       ps.executeUpdate();
                     }
@@ -67,7 +69,9 @@ class PostgresRestartTest {
               .build();
       workers.start();
       try {
-        await().atMost(Duration.ofSeconds(60)).until(() -> workers.status().completed() >= ITEMS / 4);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> workers.status().completed() >= ITEMS / 4);
 
         // Down long enough for every worker to fail and back off several times, then up again.
         server.stop();

@@ -105,7 +105,8 @@ public class ClaimLeaseBenchmark {
     config.setMaximumPoolSize(workers + 6);
     config.setMinimumIdle(workers + 6);
     pool = new HikariDataSource(config);
-    LeaseSchema.execute(pool, LeaseSchema.createTable(SqlDialect.POSTGRESQL, LeaseTable.named(TABLE)));
+    LeaseSchema.execute(
+        pool, LeaseSchema.createTable(SqlDialect.POSTGRESQL, LeaseTable.named(TABLE)));
   }
 
   @TearDown(Level.Trial)
@@ -121,7 +122,8 @@ public class ClaimLeaseBenchmark {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
       s.execute("TRUNCATE " + TABLE);
-      s.execute("INSERT INTO " + TABLE + " (id) SELECT g FROM generate_series(1, " + prefilled + ") g");
+      s.execute(
+          "INSERT INTO " + TABLE + " (id) SELECT g FROM generate_series(1, " + prefilled + ") g");
       s.execute("VACUUM ANALYZE " + TABLE);
     }
     target = 0;
@@ -203,7 +205,9 @@ public class ClaimLeaseBenchmark {
   /** The claim and complete statements of the repository, by hand, one connection per thread. */
   static final class RawLoop implements Runner {
     private static final String COMPLETE =
-        "UPDATE " + TABLE + " AS fanout_row SET lease_status = 'COMPLETED', lease_until = NULL"
+        "UPDATE "
+            + TABLE
+            + " AS fanout_row SET lease_status = 'COMPLETED', lease_until = NULL"
             + " FROM unnest(?, ?) AS fanout_claim(fanout_claim_id, fanout_claim_token)"
             + " WHERE fanout_row.id = fanout_claim.fanout_claim_id"
             + " AND fanout_row.lease_token = fanout_claim.fanout_claim_token"
@@ -217,19 +221,23 @@ public class ClaimLeaseBenchmark {
 
     RawLoop(HikariDataSource pool, int workers, int batch, boolean skipLocked) {
       String claim =
-          "WITH picked AS (SELECT id FROM " + TABLE
+          "WITH picked AS (SELECT id FROM "
+              + TABLE
               + " WHERE lease_status = 'PENDING' AND lease_available_at <= now()"
-              + " ORDER BY lease_available_at, id LIMIT ? FOR UPDATE" + (skipLocked ? " SKIP LOCKED" : "")
-              + ") UPDATE " + TABLE + " AS fanout_row SET lease_status = 'CLAIMED',"
-              + " lease_token = fanout_row.lease_token + 1, lease_owner = ?, lease_claimed_at = now(),"
-              + " lease_until = now() + CAST(? AS BIGINT) * INTERVAL '1 microsecond',"
-              + " lease_attempts = fanout_row.lease_attempts + 1"
-              + " FROM picked WHERE fanout_row.id = picked.id"
-              + " RETURNING fanout_row.id, fanout_row.lease_token, fanout_row.lease_claimed_at,"
-              + " fanout_row.lease_until, fanout_row.lease_attempts";
+              + " ORDER BY lease_available_at, id LIMIT ? FOR UPDATE"
+              + (skipLocked ? " SKIP LOCKED" : "")
+              + ") UPDATE "
+              + TABLE
+              + " AS fanout_row SET lease_status = 'CLAIMED', lease_token = fanout_row.lease_token"
+              + " + 1, lease_owner = ?, lease_claimed_at = now(), lease_until = now() + CAST(? AS"
+              + " BIGINT) * INTERVAL '1 microsecond', lease_attempts = fanout_row.lease_attempts +"
+              + " 1 FROM picked WHERE fanout_row.id = picked.id RETURNING fanout_row.id,"
+              + " fanout_row.lease_token, fanout_row.lease_claimed_at, fanout_row.lease_until,"
+              + " fanout_row.lease_attempts";
       for (int w = 0; w < workers; w++) {
         String workerId = "raw-" + w;
-        threads.add(Thread.ofPlatform().name(workerId).start(() -> loop(pool, claim, workerId, batch)));
+        threads.add(
+            Thread.ofPlatform().name(workerId).start(() -> loop(pool, claim, workerId, batch)));
       }
     }
 
@@ -292,7 +300,8 @@ public class ClaimLeaseBenchmark {
     @Override
     public void stop() {
       if (errors.get() > 0) {
-        System.out.println("(" + errors.get() + " statements failed, e.g. deadlocks; their items were retried)");
+        System.out.println(
+            "(" + errors.get() + " statements failed, e.g. deadlocks; their items were retried)");
       }
       stopped = true;
       for (Thread t : threads) {

@@ -68,7 +68,16 @@ public record Claim<T>(
 
   @Override
   public String toString() {
-    return "Claim[item=" + item + ", workerId=" + workerId + ", token=" + token + ", attempt="
-        + attempt + ", leaseUntil=" + leaseUntil + "]";
+    return "Claim[item="
+        + item
+        + ", workerId="
+        + workerId
+        + ", token="
+        + token
+        + ", attempt="
+        + attempt
+        + ", leaseUntil="
+        + leaseUntil
+        + "]";
   }
 }

@@ -33,9 +33,17 @@ final class ClaimMeters {
   ClaimMeters(MeterRegistry registry, String name, ClaimWorkers<?> source) {
     this.registry = registry;
     Tags tags = Tags.of("workers", name);
-    gauge("fanout.lease.workers.active", "Workers working on claimed items now", tags, source,
+    gauge(
+        "fanout.lease.workers.active",
+        "Workers working on claimed items now",
+        tags,
+        source,
         w -> w.status().activeWorkers());
-    gauge("fanout.lease.claims.held", "Claims held and not yet settled", tags, source,
+    gauge(
+        "fanout.lease.claims.held",
+        "Claims held and not yet settled",
+        tags,
+        source,
         w -> w.status().held());
     counter("claimed", tags, source, w -> w.status().claimed());
     counter("completed", tags, source, w -> w.status().completed());
@@ -58,7 +66,8 @@ final class ClaimMeters {
       Tags tags,
       ClaimWorkers<?> source,
       ToDoubleFunction<ClaimWorkers<?>> f) {
-    meters.add(Gauge.builder(name, source, f).description(description).tags(tags).register(registry));
+    meters.add(
+        Gauge.builder(name, source, f).description(description).tags(tags).register(registry));
   }
 
   private void counter(

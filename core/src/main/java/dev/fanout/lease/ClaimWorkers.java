@@ -154,7 +154,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     this.completions =
         config.batchesCompletions()
             ? new LinkedBlockingQueue<>(
-                Math.max(config.completionBatchSize(), config.batchSize()) * config.concurrency()
+                Math.max(config.completionBatchSize(), config.batchSize())
+                    * config.concurrency()
                     * 2)
             : null;
   }
@@ -219,7 +220,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       flusherThreads.forEach(Thread::start);
       workerThreads.forEach(Thread::start);
       log.info(
-          "{}: started {} workers (batch {}, lease {}, heartbeat {}, reaper {}, completion batch {})",
+          "{}: started {} workers (batch {}, lease {}, heartbeat {}, reaper {}, completion batch"
+              + " {})",
           name,
           config.concurrency(),
           config.batchSize(),
@@ -767,7 +769,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
 
   private static String describe(Throwable error) {
     String message = error.getMessage();
-    String text = message == null ? error.getClass().getName() : error.getClass().getName() + ": " + message;
+    String text =
+        message == null ? error.getClass().getName() : error.getClass().getName() + ": " + message;
     return text.length() > 1000 ? text.substring(0, 1000) : text;
   }
 
@@ -825,7 +828,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       Objects.requireNonNull(workerIdPrefix, "workerIdPrefix must not be null");
       if (workerIdPrefix.isBlank() || workerIdPrefix.length() > 200) {
         throw new IllegalArgumentException(
-            "workerIdPrefix must be 1 to 200 characters and not blank, was \"" + workerIdPrefix
+            "workerIdPrefix must be 1 to 200 characters and not blank, was \""
+                + workerIdPrefix
                 + "\"");
       }
       this.workerIdPrefix = workerIdPrefix;

@@ -81,14 +81,18 @@ public record ClaimWorkersConfig(
     requirePositive("maxPollInterval", maxPollInterval);
     if (maxPollInterval.compareTo(pollInterval) < 0) {
       throw new IllegalArgumentException(
-          "maxPollInterval must not be less than pollInterval (" + pollInterval + "), was "
+          "maxPollInterval must not be less than pollInterval ("
+              + pollInterval
+              + "), was "
               + maxPollInterval);
     }
     requirePositive("leaseDuration", leaseDuration);
     requirePositive("heartbeatInterval", heartbeatInterval);
     if (heartbeatInterval.compareTo(leaseDuration) >= 0) {
       throw new IllegalArgumentException(
-          "heartbeatInterval must be less than leaseDuration (" + leaseDuration + "), was "
+          "heartbeatInterval must be less than leaseDuration ("
+              + leaseDuration
+              + "), was "
               + heartbeatInterval);
     }
     requireNotNegative("reaperInterval", reaperInterval);
@@ -97,15 +101,19 @@ public record ClaimWorkersConfig(
     requireNotNegative("maxRetryDelay", maxRetryDelay);
     if (maxRetryDelay.compareTo(retryDelay) < 0) {
       throw new IllegalArgumentException(
-          "maxRetryDelay must not be less than retryDelay (" + retryDelay + "), was "
+          "maxRetryDelay must not be less than retryDelay ("
+              + retryDelay
+              + "), was "
               + maxRetryDelay);
     }
     requireRange("completionBatchSize", completionBatchSize, MAX_BATCH_SIZE);
     requirePositive("completionFlushInterval", completionFlushInterval);
     if (completionFlushInterval.multipliedBy(4).compareTo(leaseDuration) > 0) {
       throw new IllegalArgumentException(
-          "completionFlushInterval must be at most a quarter of leaseDuration (" + leaseDuration
-              + "), was " + completionFlushInterval);
+          "completionFlushInterval must be at most a quarter of leaseDuration ("
+              + leaseDuration
+              + "), was "
+              + completionFlushInterval);
     }
     requireNotNegative("shutdownTimeout", shutdownTimeout);
   }

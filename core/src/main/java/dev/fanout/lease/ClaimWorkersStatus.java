@@ -38,14 +38,23 @@ public record ClaimWorkersStatus(
    */
   public String summary() {
     return (running ? "running" : "stopped")
-        + " concurrency=" + concurrency
-        + " activeWorkers=" + activeWorkers
-        + " held=" + held
-        + " claimed=" + claimed
-        + " completed=" + completed
-        + " failed=" + failed
-        + " retried=" + retried
-        + " leaseLost=" + leaseLost
-        + " reclaimed=" + reclaimed;
+        + " concurrency="
+        + concurrency
+        + " activeWorkers="
+        + activeWorkers
+        + " held="
+        + held
+        + " claimed="
+        + claimed
+        + " completed="
+        + completed
+        + " failed="
+        + failed
+        + " retried="
+        + retried
+        + " leaseLost="
+        + leaseLost
+        + " reclaimed="
+        + reclaimed;
   }
 }

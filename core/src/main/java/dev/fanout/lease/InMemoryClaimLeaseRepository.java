@@ -294,8 +294,13 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
     }
     if (claim.token() > entry.token) {
       throw new IllegalArgumentException(
-          "unknown claim: token " + claim.token() + " was never issued for item " + claim.item()
-              + " (the latest is " + entry.token + ")");
+          "unknown claim: token "
+              + claim.token()
+              + " was never issued for item "
+              + claim.item()
+              + " (the latest is "
+              + entry.token
+              + ")");
     }
     if (entry.state != LeaseState.CLAIMED || entry.token != claim.token()) {
       throw new LeaseLostException(claim, describe(entry));

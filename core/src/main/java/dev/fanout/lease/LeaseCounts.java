@@ -14,8 +14,14 @@ public record LeaseCounts(long pending, long claimed, long completed, long faile
   public LeaseCounts {
     if (pending < 0 || claimed < 0 || completed < 0 || failed < 0) {
       throw new IllegalArgumentException(
-          "counts must not be negative, were pending=" + pending + " claimed=" + claimed
-              + " completed=" + completed + " failed=" + failed);
+          "counts must not be negative, were pending="
+              + pending
+              + " claimed="
+              + claimed
+              + " completed="
+              + completed
+              + " failed="
+              + failed);
     }
   }
 

@@ -44,7 +44,9 @@ class ClaimTest {
     LeaseLostException e = new LeaseLostException(claim, "now claimed by host-2-1 with token 4");
 
     assertThat(e)
-        .hasMessage("lease lost on item cred-7 (token 3, worker host-1-0): now claimed by host-2-1 with token 4");
+        .hasMessage(
+            "lease lost on item cred-7 (token 3, worker host-1-0): now claimed by host-2-1 with"
+                + " token 4");
     assertThat(e.claim()).isSameAs(claim);
     assertThat(e.getStackTrace()).isEmpty();
   }
@@ -55,6 +57,7 @@ class ClaimTest {
     assertThat(counts.total()).isEqualTo(10);
     assertThat(counts.settled()).isFalse();
     assertThat(new LeaseCounts(0, 0, 3, 4).settled()).isTrue();
-    assertThatThrownBy(() -> new LeaseCounts(-1, 0, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new LeaseCounts(-1, 0, 0, 0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

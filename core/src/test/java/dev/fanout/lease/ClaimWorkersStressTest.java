@@ -54,7 +54,12 @@ class ClaimWorkersStressTest {
     // Three runners, as three service instances would be.
     List<ClaimWorkers<Integer>> runners =
         IntStream.range(0, 3)
-            .mapToObj(i -> ClaimWorkers.builder(repository, handler).name("stress-" + i).config(config).build())
+            .mapToObj(
+                i ->
+                    ClaimWorkers.builder(repository, handler)
+                        .name("stress-" + i)
+                        .config(config)
+                        .build())
             .toList();
     runners.forEach(ClaimWorkers::start);
     try {
@@ -69,7 +74,8 @@ class ClaimWorkersStressTest {
     long retried = runners.stream().mapToLong(r -> r.status().retried()).sum();
     long claimed = runners.stream().mapToLong(r -> r.status().claimed()).sum();
     long handlerCalls = calls.values().stream().mapToLong(AtomicInteger::get).sum();
-    long failedCalls = handlerCalls - successes.values().stream().mapToLong(AtomicInteger::get).sum();
+    long failedCalls =
+        handlerCalls - successes.values().stream().mapToLong(AtomicInteger::get).sum();
 
     assertThat(counts.total()).isEqualTo(n);
     assertThat(counts.completed()).isEqualTo(completed);
@@ -77,12 +83,15 @@ class ClaimWorkersStressTest {
     assertThat(completed + failed).isEqualTo(n);
     assertThat(successes.values()).allMatch(s -> s.get() == 1, "no item succeeded twice");
     assertThat(successes).hasSize((int) completed);
-    assertThat(calls.values()).allMatch(c -> c.get() <= 3, "no item ran more than maxAttempts times");
+    assertThat(calls.values())
+        .allMatch(c -> c.get() <= 3, "no item ran more than maxAttempts times");
     assertThat(failedCalls).isEqualTo(retried + failed);
     assertThat(claimed).isEqualTo(handlerCalls);
-    assertThat(runners).allSatisfy(r -> {
-      assertThat(r.status().leaseLost()).isZero();
-      assertThat(r.status().held()).isZero();
-    });
+    assertThat(runners)
+        .allSatisfy(
+            r -> {
+              assertThat(r.status().leaseLost()).isZero();
+              assertThat(r.status().held()).isZero();
+            });
   }
 }

@@ -89,7 +89,8 @@ class ClaimWorkersTest {
     TrackingThreadFactory threads = new TrackingThreadFactory();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> handled.merge(c.item(), 1, Integer::sum))
+            ClaimWorkers.builder(
+                    repository, (Claim<String> c) -> handled.merge(c.item(), 1, Integer::sum))
                 .name("once")
                 .config(fast().concurrency(8).batchSize(5).build())
                 .threadFactory(threads));
@@ -128,18 +129,23 @@ class ClaimWorkersTest {
     await().atMost(ofSeconds(30)).until(() -> workers.status().completed() == 20);
     assertThat(workers.stop()).isTrue();
 
-    assertThat(seen).isNotEmpty().allSatisfy(t -> {
-      assertThat(t.isVirtual()).isTrue();
-      assertThat(t.getName()).startsWith("fanout-credential-check-worker-");
-      assertThat(t.isAlive()).isFalse();
-    });
+    assertThat(seen)
+        .isNotEmpty()
+        .allSatisfy(
+            t -> {
+              assertThat(t.isVirtual()).isTrue();
+              assertThat(t.getName()).startsWith("fanout-credential-check-worker-");
+              assertThat(t.isAlive()).isFalse();
+            });
   }
 
   @Test
   void workerIdsNameTheWorkersAndAreDistinctPerInstance() {
     ClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
-    ClaimWorkers<String> a = ClaimWorkers.builder(repository, (Claim<String> c) -> {}).name("check").build();
-    ClaimWorkers<String> b = ClaimWorkers.builder(repository, (Claim<String> c) -> {}).name("check").build();
+    ClaimWorkers<String> a =
+        ClaimWorkers.builder(repository, (Claim<String> c) -> {}).name("check").build();
+    ClaimWorkers<String> b =
+        ClaimWorkers.builder(repository, (Claim<String> c) -> {}).name("check").build();
     ClaimWorkers<String> c =
         ClaimWorkers.builder(repository, (Claim<String> x) -> {}).workerIdPrefix("host-7").build();
 
@@ -158,10 +164,12 @@ class ClaimWorkersTest {
     CountDownLatch finish = latch();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> {
-                  started.countDown();
-                  finish.await();
-                })
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> {
+                      started.countDown();
+                      finish.await();
+                    })
                 .config(
                     fast()
                         .concurrency(1)
@@ -192,10 +200,12 @@ class ClaimWorkersTest {
     CountDownLatch finish = latch();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> {
-                  started.countDown();
-                  finish.await();
-                })
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> {
+                      started.countDown();
+                      finish.await();
+                    })
                 .config(
                     fast()
                         .concurrency(1)
@@ -228,11 +238,13 @@ class ClaimWorkersTest {
     CountDownLatch finish = latch();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> {
-                  handled.add(c);
-                  started.countDown();
-                  finish.await();
-                })
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> {
+                      handled.add(c);
+                      started.countDown();
+                      finish.await();
+                    })
                 .config(
                     fast()
                         .concurrency(1)
@@ -264,10 +276,12 @@ class ClaimWorkersTest {
     CountDownLatch finish = latch();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> {
-                  started.countDown();
-                  finish.await();
-                })
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> {
+                      started.countDown();
+                      finish.await();
+                    })
                 .config(fast().concurrency(1).batchSize(5).build()));
     await().atMost(ofSeconds(10)).until(() -> started.getCount() == 0);
 
@@ -291,14 +305,16 @@ class ClaimWorkersTest {
     AtomicInteger interrupted = new AtomicInteger();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> {
-                  try {
-                    never.await();
-                  } catch (InterruptedException e) {
-                    interrupted.incrementAndGet();
-                    throw e;
-                  }
-                })
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> {
+                      try {
+                        never.await();
+                      } catch (InterruptedException e) {
+                        interrupted.incrementAndGet();
+                        throw e;
+                      }
+                    })
                 .config(fast().concurrency(2).batchSize(1).build()));
     await().atMost(ofSeconds(10)).until(() -> workers.status().activeWorkers() == 2);
 
@@ -308,7 +324,8 @@ class ClaimWorkersTest {
     assertThat(repository.counts()).isEqualTo(new LeaseCounts(2, 0, 0, 0));
     assertThat(workers.status().retried()).isZero();
     assertThat(workers.status().failed()).isZero();
-    assertThat(repository.claim("next", 10, ofMinutes(1))).allSatisfy(c -> assertThat(c.attempt()).isEqualTo(1));
+    assertThat(repository.claim("next", 10, ofMinutes(1)))
+        .allSatisfy(c -> assertThat(c.attempt()).isEqualTo(1));
   }
 
   @Test
@@ -319,10 +336,12 @@ class ClaimWorkersTest {
     List<Integer> attempts = new CopyOnWriteArrayList<>();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> {
-                  attempts.add(c.attempt());
-                  throw new IllegalStateException("remote said no");
-                })
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> {
+                      attempts.add(c.attempt());
+                      throw new IllegalStateException("remote said no");
+                    })
                 .config(
                     fast()
                         .concurrency(1)
@@ -397,13 +416,19 @@ class ClaimWorkersTest {
       long gapMillis = TimeUnit.NANOSECONDS.toMillis(calls.get(i + 1) - calls.get(i));
       assertThat(gapMillis).as("wait before try %d", i + 2).isGreaterThanOrEqualTo(atLeast[i] - 1);
     }
-    assertThat(registry.get("fanout.lease.store.errors").tag("workers", "flaky-store").functionCounter().count())
+    assertThat(
+            registry
+                .get("fanout.lease.store.errors")
+                .tag("workers", "flaky-store")
+                .functionCounter()
+                .count())
         .isGreaterThanOrEqualTo(6);
   }
 
   @Test
   void idleWorkersBackOffUpToTheMaxPollInterval() {
-    RecordingRepository<String> repository = new RecordingRepository<>(InMemoryClaimLeaseRepository.create());
+    RecordingRepository<String> repository =
+        new RecordingRepository<>(InMemoryClaimLeaseRepository.create());
     start(
         ClaimWorkers.builder(repository, (Claim<String> c) -> {})
             .config(
@@ -431,7 +456,8 @@ class ClaimWorkersTest {
     Map<String, Integer> handled = new ConcurrentHashMap<>();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> handled.merge(c.item(), 1, Integer::sum))
+            ClaimWorkers.builder(
+                    repository, (Claim<String> c) -> handled.merge(c.item(), 1, Integer::sum))
                 .config(
                     fast()
                         .concurrency(4)
@@ -478,11 +504,13 @@ class ClaimWorkersTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> {
-                  if (c.item().equals("bad")) {
-                    throw new IllegalArgumentException("bad item");
-                  }
-                })
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> {
+                      if (c.item().equals("bad")) {
+                        throw new IllegalArgumentException("bad item");
+                      }
+                    })
                 .name("metered")
                 .meterRegistry(registry)
                 .config(fast().maxAttempts(1).build()));
@@ -492,12 +520,25 @@ class ClaimWorkersTest {
     assertThat(count(registry, "completed")).isEqualTo(10);
     assertThat(count(registry, "failed")).isEqualTo(1);
     assertThat(count(registry, "lease_lost")).isZero();
-    assertThat(registry.get("fanout.lease.handler.duration").tags("workers", "metered", "outcome", "success").timer().count())
+    assertThat(
+            registry
+                .get("fanout.lease.handler.duration")
+                .tags("workers", "metered", "outcome", "success")
+                .timer()
+                .count())
         .isEqualTo(10);
-    assertThat(registry.get("fanout.lease.handler.duration").tags("workers", "metered", "outcome", "failure").timer().count())
+    assertThat(
+            registry
+                .get("fanout.lease.handler.duration")
+                .tags("workers", "metered", "outcome", "failure")
+                .timer()
+                .count())
         .isEqualTo(1);
-    assertThat(registry.get("fanout.lease.workers.active").tag("workers", "metered").gauge().value()).isZero();
-    assertThat(registry.get("fanout.lease.claims.held").tag("workers", "metered").gauge().value()).isZero();
+    assertThat(
+            registry.get("fanout.lease.workers.active").tag("workers", "metered").gauge().value())
+        .isZero();
+    assertThat(registry.get("fanout.lease.claims.held").tag("workers", "metered").gauge().value())
+        .isZero();
 
     workers.stop();
 
@@ -505,20 +546,27 @@ class ClaimWorkersTest {
   }
 
   private static double count(SimpleMeterRegistry registry, String event) {
-    return registry.get("fanout.lease.items").tags("workers", "metered", "event", event).functionCounter().count();
+    return registry
+        .get("fanout.lease.items")
+        .tags("workers", "metered", "event", event)
+        .functionCounter()
+        .count();
   }
 
   @Test
   void startsOnceAndStopsIdempotently() {
     ClaimWorkers<String> neverStarted =
-        ClaimWorkers.builder(InMemoryClaimLeaseRepository.<String>create(), (Claim<String> c) -> {}).build();
+        ClaimWorkers.builder(InMemoryClaimLeaseRepository.<String>create(), (Claim<String> c) -> {})
+            .build();
     assertThat(neverStarted.stop()).isTrue();
     assertThatThrownBy(neverStarted::start).isInstanceOf(IllegalStateException.class);
 
     ClaimWorkers<String> workers =
-        start(ClaimWorkers.builder(InMemoryClaimLeaseRepository.<String>create(), (Claim<String> c) -> {})
-            .name("twice")
-            .config(fast().build()));
+        start(
+            ClaimWorkers.builder(
+                    InMemoryClaimLeaseRepository.<String>create(), (Claim<String> c) -> {})
+                .name("twice")
+                .config(fast().build()));
     assertThat(workers.isRunning()).isTrue();
     assertThatThrownBy(workers::start)
         .isInstanceOf(IllegalStateException.class)
@@ -538,7 +586,8 @@ class ClaimWorkersTest {
     assertThatThrownBy(() -> ClaimWorkers.builder(repository, null))
         .isInstanceOf(NullPointerException.class)
         .hasMessage("handler must not be null");
-    ClaimWorkers.Builder<String> builder = ClaimWorkers.builder(repository, (Claim<String> c) -> {});
+    ClaimWorkers.Builder<String> builder =
+        ClaimWorkers.builder(repository, (Claim<String> c) -> {});
     assertThatThrownBy(() -> builder.name(" "))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("name must be 1 to 100 characters and not blank, was \" \"");
@@ -567,12 +616,16 @@ class ClaimWorkersTest {
     Map<String, Integer> handled = new ConcurrentHashMap<>();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(repository, (Claim<String> c) -> handled.merge(c.item(), c.attempt(), Integer::sum))
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> handled.merge(c.item(), c.attempt(), Integer::sum))
                 .config(fast().reaperInterval(ofMillis(10)).build()));
 
     await().atMost(ofSeconds(10)).until(() -> workers.status().completed() == 3);
 
     assertThat(workers.status().reclaimed()).isEqualTo(3);
-    assertThat(handled).containsOnlyKeys(items(3)).allSatisfy((item, attempt) -> assertThat(attempt).isEqualTo(2));
+    assertThat(handled)
+        .containsOnlyKeys(items(3))
+        .allSatisfy((item, attempt) -> assertThat(attempt).isEqualTo(2));
   }
 }

@@ -29,6 +29,8 @@ class InMemoryClaimLeaseRepositoryTest {
     repository.fail(repository.claim("w", 1, ofMinutes(1)).get(0), "wrong password");
 
     assertThat(repository.failureReason("a")).hasValue("wrong password");
-    assertThat(repository).hasToString("InMemoryClaimLeaseRepositoryLeaseCounts[pending=0, claimed=0, completed=0, failed=1]");
+    assertThat(repository)
+        .hasToString(
+            "InMemoryClaimLeaseRepositoryLeaseCounts[pending=0, claimed=0, completed=0, failed=1]");
   }
 }

@@ -76,8 +76,13 @@ public final class CredentialCheckExample {
       String password) {
 
     static Settings from(String[] args, Map<String, String> env) {
-      String url = text(args, env, "jdbcUrl", "JDBC_URL",
-          "jdbc:h2:mem:credentials-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+      String url =
+          text(
+              args,
+              env,
+              "jdbcUrl",
+              "JDBC_URL",
+              "jdbc:h2:mem:credentials-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
       return new Settings(
           number(args, env, "concurrency", "CONCURRENCY", 3, 1),
           number(args, env, "batchSize", "BATCH_SIZE", 3, 1),
@@ -92,7 +97,8 @@ public final class CredentialCheckExample {
   }
 
   /** What a run did. */
-  record Outcome(ClaimWorkersStatus status, LeaseCounts counts, long valid, long invalid, Duration elapsed) {}
+  record Outcome(
+      ClaimWorkersStatus status, LeaseCounts counts, long valid, long invalid, Duration elapsed) {}
 
   public static void main(String[] args) throws Exception {
     run(Settings.from(args, System.getenv()), System.out);
@@ -109,7 +115,9 @@ public final class CredentialCheckExample {
       JdbcClaimLeaseRepository<Credential> repository =
           JdbcClaimLeaseRepository.forRows(
                   dataSource,
-                  row -> new Credential(row.getLong("id"), row.getString("username"), row.getString("site")),
+                  row ->
+                      new Credential(
+                          row.getLong("id"), row.getString("username"), row.getString("site")),
                   Credential::id)
               .table(LeaseTable.named("credential"))
               .dialect(dialect)
@@ -123,16 +131,22 @@ public final class CredentialCheckExample {
               .retryDelay(Duration.ZERO, Duration.ZERO)
               .build();
       out.printf(
-          "Checking %d credentials on %s: concurrency=%d batchSize=%d pollingInterval=%d ms lease (stale timeout)=%d min%n",
-          settings.credentials(), dialect, settings.concurrency(), settings.batchSize(),
-          settings.pollingIntervalMs(), settings.staleTimeoutMinutes());
+          "Checking %d credentials on %s: concurrency=%d batchSize=%d pollingInterval=%d ms lease"
+              + " (stale timeout)=%d min%n",
+          settings.credentials(),
+          dialect,
+          settings.concurrency(),
+          settings.batchSize(),
+          settings.pollingIntervalMs(),
+          settings.staleTimeoutMinutes());
 
       Set<Long> timedOutOnce = ConcurrentHashMap.newKeySet();
       long start = System.nanoTime();
       ClaimWorkers<Credential> workers =
           ClaimWorkers.builder(
                   repository,
-                  (Claim<Credential> claim) -> check(dataSource, claim, settings.latencyMs(), timedOutOnce))
+                  (Claim<Credential> claim) ->
+                      check(dataSource, claim, settings.latencyMs(), timedOutOnce))
               .name("credential-check")
               .config(config)
               .build();
@@ -152,15 +166,23 @@ public final class CredentialCheckExample {
       long invalid = count(dataSource, "SELECT COUNT(*) FROM credential WHERE NOT valid");
       out.printf(
           Locale.ROOT,
-          "%d credentials checked in %.1f s: %d valid, %d invalid; completed=%d failed=%d retried=%d leaseLost=%d%n",
-          counts.completed(), elapsed.toNanos() / 1e9, valid, invalid,
-          status.completed(), status.failed(), status.retried(), status.leaseLost());
+          "%d credentials checked in %.1f s: %d valid, %d invalid; completed=%d failed=%d"
+              + " retried=%d leaseLost=%d%n",
+          counts.completed(),
+          elapsed.toNanos() / 1e9,
+          valid,
+          invalid,
+          status.completed(),
+          status.failed(),
+          status.retried(),
+          status.leaseLost());
       return new Outcome(status, counts, valid, invalid, elapsed);
     }
   }
 
   /** Recreates the credential table, adds the lease columns, inserts the credentials. */
-  private static SqlDialect prepare(HikariDataSource dataSource, int credentials) throws SQLException {
+  private static SqlDialect prepare(HikariDataSource dataSource, int credentials)
+      throws SQLException {
     SqlDialect dialect;
     try (Connection c = dataSource.getConnection();
         Statement s = c.createStatement()) {
@@ -170,12 +192,14 @@ public final class CredentialCheckExample {
               : SqlDialect.H2;
       s.execute("DROP TABLE IF EXISTS credential");
       s.execute(
-          "CREATE TABLE credential (id BIGINT PRIMARY KEY, username VARCHAR(100) NOT NULL,"
-              + " site VARCHAR(200) NOT NULL, valid BOOLEAN, checked_token BIGINT NOT NULL DEFAULT 0)");
+          "CREATE TABLE credential (id BIGINT PRIMARY KEY, username VARCHAR(100) NOT NULL, site"
+              + " VARCHAR(200) NOT NULL, valid BOOLEAN, checked_token BIGINT NOT NULL DEFAULT 0)");
     }
-    LeaseSchema.execute(dataSource, LeaseSchema.addLeaseColumns(dialect, LeaseTable.named("credential")));
+    LeaseSchema.execute(
+        dataSource, LeaseSchema.addLeaseColumns(dialect, LeaseTable.named("credential")));
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement("INSERT INTO credential (id, username, site) VALUES (?, ?, ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement("INSERT INTO credential (id, username, site) VALUES (?, ?, ?)")) {
       for (int i = 1; i <= credentials; i++) {
         ps.setLong(1, i);
         ps.setString(2, "user" + i + "@example.com");
@@ -188,7 +212,8 @@ public final class CredentialCheckExample {
   }
 
   /** Logs in to the site (simulated) and records the verdict, fenced by the claim's token. */
-  private static void check(HikariDataSource dataSource, Claim<Credential> claim, int latencyMs, Set<Long> timedOutOnce)
+  private static void check(
+      HikariDataSource dataSource, Claim<Credential> claim, int latencyMs, Set<Long> timedOutOnce)
       throws Exception {
     Credential credential = claim.item();
     if (latencyMs > 0) {
@@ -202,7 +227,8 @@ public final class CredentialCheckExample {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "UPDATE credential SET valid = ?, checked_token = ? WHERE id = ? AND checked_token < ?")) {
+                "UPDATE credential SET valid = ?, checked_token = ? WHERE id = ? AND checked_token"
+                    + " < ?")) {
       ps.setBoolean(1, valid);
       ps.setLong(2, claim.token());
       ps.setLong(3, credential.id());
@@ -227,7 +253,8 @@ public final class CredentialCheckExample {
   // ---------------------------------------------------------------------------------------------
   // Settings: argument, then environment (plain or with the original prefix), then default.
 
-  private static String text(String[] args, Map<String, String> env, String name, String envName, String fallback) {
+  private static String text(
+      String[] args, Map<String, String> env, String name, String envName, String fallback) {
     for (String arg : args) {
       String plain = arg.startsWith("--") ? arg.substring(2) : arg;
       if (plain.startsWith(name + "=")) {
@@ -241,7 +268,8 @@ public final class CredentialCheckExample {
     return value == null || value.isBlank() ? fallback : value;
   }
 
-  private static int number(String[] args, Map<String, String> env, String name, String envName, int fallback, int min) {
+  private static int number(
+      String[] args, Map<String, String> env, String name, String envName, int fallback, int min) {
     String value = text(args, env, name, envName, Integer.toString(fallback));
     int parsed;
     try {

@@ -38,17 +38,20 @@ class CredentialCheckExampleTest {
 
   @Test
   void defaultsAreTheOriginalCheckersAndBadValuesAreNamed() {
-    CredentialCheckExample.Settings defaults = CredentialCheckExample.Settings.from(new String[0], Map.of());
+    CredentialCheckExample.Settings defaults =
+        CredentialCheckExample.Settings.from(new String[0], Map.of());
     assertThat(defaults.concurrency()).isEqualTo(3);
     assertThat(defaults.batchSize()).isEqualTo(3);
     assertThat(defaults.pollingIntervalMs()).isEqualTo(1000);
     assertThat(defaults.staleTimeoutMinutes()).isEqualTo(10);
     assertThat(defaults.jdbcUrl()).startsWith("jdbc:h2:mem:");
 
-    assertThatThrownBy(() -> CredentialCheckExample.Settings.from(new String[] {"concurrency=0"}, Map.of()))
+    assertThatThrownBy(
+            () -> CredentialCheckExample.Settings.from(new String[] {"concurrency=0"}, Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("concurrency must be at least 1, was 0");
-    assertThatThrownBy(() -> CredentialCheckExample.Settings.from(new String[0], Map.of("BATCH_SIZE", "many")))
+    assertThatThrownBy(
+            () -> CredentialCheckExample.Settings.from(new String[0], Map.of("BATCH_SIZE", "many")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("batchSize must be a whole number, was 'many'");
   }

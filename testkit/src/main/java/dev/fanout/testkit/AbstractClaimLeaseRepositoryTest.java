@@ -2,7 +2,6 @@ package dev.fanout.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import dev.fanout.lease.BatchOutcome;
 import dev.fanout.lease.Claim;
@@ -29,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -96,11 +97,8 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
    */
   protected void advance(Duration d) {
     Instant target = now().plus(d);
-    await()
-        .atMost(d.plusSeconds(30))
-        .pollDelay(Duration.ZERO)
-        .pollInterval(Duration.ofMillis(10))
-        .until(() -> now().isAfter(target));
+    awaitUntil(
+        "the store's clock to pass " + target, d.plusSeconds(30), () -> now().isAfter(target));
   }
 
   /**
@@ -109,6 +107,20 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
    */
   protected Duration shortLease() {
     return Duration.ofMillis(1500);
+  }
+
+  /**
+   * Polls {@code condition} every 10 ms until it holds, failing after {@code atMost}. (Awaitility
+   * would do; the kit does without it so that its module needs no automatic module.)
+   */
+  protected static void awaitUntil(String what, Duration atMost, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + atMost.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("gave up waiting " + atMost + " for " + what);
+      }
+      LockSupport.parkNanos(10_000_000L);
+    }
   }
 
   /** The store under test, made by {@link #createRepository()} for the current test. */
@@ -408,7 +420,8 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
     assertThat(outcome.leaseLost()).containsExactly(claims.get(1));
     assertThat(outcome.applied()).hasSize(2);
     for (Claim<T> renewed : outcome.applied()) {
-      Claim<T> original = renewed.item().equals(claims.get(0).item()) ? claims.get(0) : claims.get(2);
+      Claim<T> original =
+          renewed.item().equals(claims.get(0).item()) ? claims.get(0) : claims.get(2);
       assertThat(renewed.token()).isEqualTo(original.token());
       assertThat(renewed.leaseUntil()).isAfter(original.leaseUntil());
     }
@@ -488,13 +501,17 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
             Instant after = now();
             lost.add(i);
             if (after.isBefore(renewedUntil.get(i))) {
-              violations.add("item " + i + " lost at " + after + ", renewed until " + renewedUntil.get(i));
+              violations.add(
+                  "item " + i + " lost at " + after + ", renewed until " + renewedUntil.get(i));
             }
           }
         }
         advance(lease.dividedBy(4));
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> reclaimed.get() >= 4);
+      awaitUntil(
+          "the reaper to reclaim the sparse items",
+          Duration.ofSeconds(30),
+          () -> reclaimed.get() >= 4);
     } finally {
       stop.set(true);
       reaper.join();
@@ -681,7 +698,8 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
             .build();
     workers.start();
     try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> workers.status().completed() == 300);
+      awaitUntil(
+          "300 items completed", Duration.ofSeconds(60), () -> workers.status().completed() == 300);
     } finally {
       assertThat(workers.stop()).isTrue();
     }
@@ -712,7 +730,8 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
             .build();
     workers.start();
     try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> workers.status().completed() == 300);
+      awaitUntil(
+          "300 items completed", Duration.ofSeconds(60), () -> workers.status().completed() == 300);
     } finally {
       assertThat(workers.stop()).isTrue();
     }
@@ -741,9 +760,10 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
             .build();
     workers.start();
     try {
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> repository.counts().equals(new LeaseCounts(0, 0, 5, 1)));
+      awaitUntil(
+          "5 items completed and 1 failed",
+          Duration.ofSeconds(60),
+          () -> repository.counts().equals(new LeaseCounts(0, 0, 5, 1)));
     } finally {
       assertThat(workers.stop()).isTrue();
     }

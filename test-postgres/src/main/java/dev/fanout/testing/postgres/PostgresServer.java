@@ -75,8 +75,7 @@ public final class PostgresServer implements AutoCloseable {
     try {
       if (shared == null || shared.closed) {
         PostgresServer server = start();
-        Runtime.getRuntime()
-            .addShutdownHook(new Thread(server::close, "fanout-postgres-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "fanout-postgres-shutdown"));
         shared = server;
       }
       return shared;
@@ -97,7 +96,10 @@ public final class PostgresServer implements AutoCloseable {
       Path base = null;
       try {
         base = Files.createTempDirectory("fanout-pg-");
-        String runAs = needsOtherUser(base) ? System.getenv().getOrDefault("FANOUT_PG_USER", "postgres") : null;
+        String runAs =
+            needsOtherUser(base)
+                ? System.getenv().getOrDefault("FANOUT_PG_USER", "postgres")
+                : null;
         if (runAs != null) {
           UserPrincipalLookupService users = base.getFileSystem().getUserPrincipalLookupService();
           UserPrincipal owner;
@@ -106,7 +108,9 @@ public final class PostgresServer implements AutoCloseable {
           } catch (IOException e) {
             throw new IllegalStateException(
                 "running as root, PostgreSQL must run as another user, but there is no user '"
-                    + runAs + "' (create it, or set FANOUT_PG_USER)", e);
+                    + runAs
+                    + "' (create it, or set FANOUT_PG_USER)",
+                e);
           }
           Files.setOwner(base, owner);
         }
@@ -252,10 +256,14 @@ public final class PostgresServer implements AutoCloseable {
     run(
         60,
         binDir.resolve("initdb").toString(),
-        "-D", dataDir.toString(),
-        "-U", user(),
-        "-A", "trust",
-        "-E", "UTF8",
+        "-D",
+        dataDir.toString(),
+        "-U",
+        user(),
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
         "--locale=C",
         "--no-sync");
   }
@@ -276,11 +284,15 @@ public final class PostgresServer implements AutoCloseable {
     run(
         90,
         binDir.resolve("pg_ctl").toString(),
-        "-D", dataDir.toString(),
-        "-l", baseDir.resolve("server.log").toString(),
+        "-D",
+        dataDir.toString(),
+        "-l",
+        baseDir.resolve("server.log").toString(),
         "-w",
-        "-t", "60",
-        "-o", options,
+        "-t",
+        "60",
+        "-o",
+        options,
         "start");
     running = true;
     log.info(
@@ -294,7 +306,15 @@ public final class PostgresServer implements AutoCloseable {
     if (!running) {
       return;
     }
-    run(60, binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", mode, "-w", "stop");
+    run(
+        60,
+        binDir.resolve("pg_ctl").toString(),
+        "-D",
+        dataDir.toString(),
+        "-m",
+        mode,
+        "-w",
+        "stop");
     running = false;
   }
 
@@ -319,7 +339,11 @@ public final class PostgresServer implements AutoCloseable {
       }
       if (process.exitValue() != 0) {
         throw new IllegalStateException(
-            "failed with exit code " + process.exitValue() + ": " + String.join(" ", full) + "\n"
+            "failed with exit code "
+                + process.exitValue()
+                + ": "
+                + String.join(" ", full)
+                + "\n"
                 + logs());
       }
     } catch (IOException e) {
@@ -337,8 +361,11 @@ public final class PostgresServer implements AutoCloseable {
       if (Files.isReadable(file)) {
         try {
           String content = Files.readString(file, StandardCharsets.UTF_8);
-          text.append("--- ").append(name).append(" ---\n")
-              .append(content.length() > 4000 ? content.substring(content.length() - 4000) : content);
+          text.append("--- ")
+              .append(name)
+              .append(" ---\n")
+              .append(
+                  content.length() > 4000 ? content.substring(content.length() - 4000) : content);
         } catch (IOException e) {
           text.append("--- ").append(name).append(": ").append(e).append('\n');
         }
@@ -417,7 +444,8 @@ public final class PostgresServer implements AutoCloseable {
 
   private static int majorVersion(Path bin) {
     Path parent = bin.getParent();
-    String name = parent == null || parent.getFileName() == null ? "" : parent.getFileName().toString();
+    String name =
+        parent == null || parent.getFileName() == null ? "" : parent.getFileName().toString();
     try {
       return Integer.parseInt(name.toLowerCase(Locale.ROOT).replaceAll("[^0-9].*$", ""));
     } catch (NumberFormatException e) {

@@ -20,7 +20,8 @@ class PostgresServerTest {
     Path data;
     try (PostgresServer server = PostgresServer.start()) {
       assertThat(server.host()).isEqualTo("127.0.0.1");
-      assertThat(query(server.jdbcUrl(), "SELECT inet_server_addr()::text")).startsWith("127.0.0.1");
+      assertThat(query(server.jdbcUrl(), "SELECT inet_server_addr()::text"))
+          .startsWith("127.0.0.1");
       String url = server.createDatabase("fanout_test");
       try (Connection c = DriverManager.getConnection(url);
           Statement s = c.createStatement()) {
@@ -42,7 +43,8 @@ class PostgresServerTest {
     try (PostgresServer server = PostgresServer.start()) {
       server.stop();
       assertThat(server.isRunning()).isFalse();
-      assertThatThrownBy(() -> new Socket(InetAddress.getByName("127.0.0.1"), server.port()).close())
+      assertThatThrownBy(
+              () -> new Socket(InetAddress.getByName("127.0.0.1"), server.port()).close())
           .isInstanceOf(java.net.ConnectException.class);
 
       server.startAgain();
