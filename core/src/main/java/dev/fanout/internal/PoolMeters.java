@@ -39,12 +39,15 @@ public final class PoolMeters {
   }
 
   private final MeterRegistry registry;
+  /** Held here because Micrometer keeps only weak references to a gauge's state. */
+  private final Source source;
   private final List<Meter> meters = new ArrayList<>();
   private final Timer success;
   private final Timer failure;
 
   public PoolMeters(MeterRegistry registry, String poolName, Source source) {
     this.registry = registry;
+    this.source = source;
     Tags tags = Tags.of("pool", poolName);
     gauge("fanout.pool.active", "Tasks running now", tags, source, s -> s.activeCount());
     gauge("fanout.pool.queued", "Tasks waiting for a worker", tags, source, s -> s.queuedCount());

@@ -246,7 +246,11 @@ public final class PlanRunner {
 
     private void record(Done d) {
       int i = d.step();
+      Thread ended = running[i];
       running[i] = null;
+      if (ended != null) {
+        awaitExit(ended);
+      }
       runningCount--;
       startNanos[i] = d.startNanos();
       endNanos[i] = d.endNanos();
@@ -322,6 +326,25 @@ public final class PlanRunner {
      * Interrupts the running steps and waits (ignoring further interrupts) up to the grace for
      * them to end; steps that never started are cancelled.
      */
+    /**
+     * Waits for a step thread that has just reported its end to terminate, so that no step
+     * thread outlives its run; an interrupt meanwhile is kept for the caller.
+     */
+    private void awaitExit(Thread thread) {
+      boolean interrupted = false;
+      long deadline = System.nanoTime() + cancelGraceNanos;
+      while (thread.isAlive() && System.nanoTime() - deadline < 0) {
+        try {
+          thread.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
     private void cancelRest() {
       for (Thread thread : running) {
         if (thread != null) {

@@ -36,10 +36,16 @@ public final class WatcherMeters {
   private final MeterRegistry registry;
   private final Tags tags;
   private final Map<Meter.Id, Meter> meters = new ConcurrentHashMap<>();
+  // Held here because Micrometer keeps only weak references to a gauge's state: a lambda passed
+  // straight to a gauge is garbage, and the gauge then reads NaN.
+  private final IntSupplier inFlight;
+  private final BooleanSupplier leader;
 
   public WatcherMeters(
       MeterRegistry registry, String watcher, IntSupplier inFlight, BooleanSupplier leader) {
     this.registry = registry;
+    this.inFlight = inFlight;
+    this.leader = leader;
     this.tags = Tags.of("watcher", watcher);
     keep(
         Gauge.builder("fanout.k8s.namespaces.inflight", inFlight, s -> s.getAsInt())
