@@ -46,4 +46,23 @@ class WorkerPoolMetricsTest {
     pool.close();
     assertThat(registry.getMeters()).isEmpty();
   }
+
+  /** Regression: Micrometer holds a gauge's state weakly; the pool's state object must live on. */
+  @Test
+  void gaugesStillReadAfterGarbageCollection() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (WorkerPool pool =
+        WorkerPool.builder(ParallelConfig.builder().maxWorkers(2).build())
+            .name("collected")
+            .meterRegistry(registry)
+            .build()) {
+      pool.fanOutAndWait(java.util.List.of(1, 2, 3), key -> key);
+      for (int i = 0; i < 3; i++) {
+        System.gc();
+      }
+      assertThat(registry.get("fanout.pool.queued").gauge().value()).isZero();
+      assertThat(registry.get("fanout.pool.tasks").tag("outcome", "completed").functionCounter().count())
+          .isEqualTo(3.0);
+    }
+  }
 }
