@@ -529,29 +529,13 @@ public final class WorkerPool implements AutoCloseable {
       drained = false;
     }
     if (!drained) {
-      List<Job> left = new ArrayList<>();
-      lock.lock();
-      try {
-        for (Job job : running) {
-          left.add(job);
-          if (job.rerun != null) {
-            left.add(job.rerun);
-          }
-        }
-        for (Job job : queue) {
-          if (job.state == Job.QUEUED) {
-            left.add(job);
-          }
-        }
-      } finally {
-        lock.unlock();
-      }
+      int cancelled =
+          cancelAll("worker pool '" + name + "' closed before the task finished");
       log.warn(
-          "worker pool '{}' did not finish within {}: cancelling {} unfinished task(s)",
+          "worker pool '{}' did not finish within {}: cancelled {} unfinished task(s)",
           name,
           config.shutdownTimeout(),
-          left.size());
-      cancelJobs(left, "worker pool '" + name + "' closed before the task finished");
+          cancelled);
       try {
         // Interrupted tasks get as long again to end; one that ignores interrupts is reported.
         if (!awaitWorkersGone(Math.max(config.shutdownTimeout().toNanos(), 1_000_000_000L))) {

@@ -59,8 +59,8 @@ public final class AccountScanExample {
     EmbeddedAws aws = null;
     AwsClients clients;
     if (fake) {
-      int accounts = CustomersExample.intArg(args, "accounts", 10);
-      Duration latency = Duration.ofMillis(CustomersExample.intArg(args, "latencyMs", 25));
+      int accounts = ExampleArgs.number(args, "accounts", 10);
+      Duration latency = Duration.ofMillis(ExampleArgs.number(args, "latencyMs", 25));
       aws = new EmbeddedAws(latency);
       int clusters = aws.organization(accounts, regions);
       clients = aws.clients();

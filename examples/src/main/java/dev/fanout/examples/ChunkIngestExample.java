@@ -37,16 +37,16 @@ public final class ChunkIngestExample {
   record Event(String id, String provider, Instant occurredAt, String payload) {}
 
   public static void main(String[] args) throws Exception {
-    int events = CustomersExample.intArg(args, "events", 20_000);
-    int chunkSize = CustomersExample.intArg(args, "chunk", 1_000);
-    int partitions = CustomersExample.intArg(args, "partitions", 8);
-    int latencyMs = intArgAllowingZero(args, "latencyMs", 5);
-    String url = stringArg(args, "jdbcUrl", "jdbc:h2:mem:ingest-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    int events = ExampleArgs.number(args, "events", 20_000);
+    int chunkSize = ExampleArgs.number(args, "chunk", 1_000);
+    int partitions = ExampleArgs.number(args, "partitions", 8);
+    int latencyMs = ExampleArgs.number(args, "latencyMs", 5, 0);
+    String url = ExampleArgs.value(args, "jdbcUrl", "jdbc:h2:mem:ingest-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
 
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
-    config.setUsername(stringArg(args, "user", url.startsWith("jdbc:h2") ? "sa" : "postgres"));
-    config.setPassword(stringArg(args, "password", ""));
+    config.setUsername(ExampleArgs.value(args, "user", url.startsWith("jdbc:h2") ? "sa" : "postgres"));
+    config.setPassword(ExampleArgs.value(args, "password", ""));
     config.setMaximumPoolSize(partitions + 2);
     try (HikariDataSource dataSource = new HikariDataSource(config)) {
       List<List<Event>> chunks = generate(events, chunkSize);
@@ -134,27 +134,5 @@ public final class ChunkIngestExample {
       chunks.add(all.subList(from, Math.min(all.size(), from + chunkSize)));
     }
     return chunks;
-  }
-
-  private static String stringArg(String[] args, String name, String defaultValue) {
-    for (String arg : args) {
-      if (arg.startsWith(name + "=")) {
-        return arg.substring(name.length() + 1);
-      }
-    }
-    return defaultValue;
-  }
-
-  private static int intArgAllowingZero(String[] args, String name, int defaultValue) {
-    String value = stringArg(args, name, Integer.toString(defaultValue));
-    try {
-      int parsed = Integer.parseInt(value);
-      if (parsed < 0) {
-        throw new IllegalArgumentException(name + " must not be negative, was " + parsed);
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a number, was '" + value + "'", e);
-    }
   }
 }

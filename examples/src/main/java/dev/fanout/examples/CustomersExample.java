@@ -25,8 +25,8 @@ public final class CustomersExample {
   private CustomersExample() {}
 
   public static void main(String[] args) throws Exception {
-    int customers = intArg(args, "customers", 30);
-    Duration latency = Duration.ofMillis(intArg(args, "latencyMs", 200));
+    int customers = ExampleArgs.number(args, "customers", 30);
+    Duration latency = Duration.ofMillis(ExampleArgs.number(args, "latencyMs", 200));
     List<String> codes = IntStream.rangeClosed(1, customers).mapToObj(i -> "cust-%02d".formatted(i)).toList();
     String failing = codes.get(codes.size() / 2);
 
@@ -98,23 +98,5 @@ public final class CustomersExample {
 
   private static Duration since(long startNanos) {
     return Duration.ofNanos(System.nanoTime() - startNanos);
-  }
-
-  static int intArg(String[] args, String name, int defaultValue) {
-    for (String arg : args) {
-      if (arg.startsWith(name + "=")) {
-        String value = arg.substring(name.length() + 1);
-        try {
-          int parsed = Integer.parseInt(value);
-          if (parsed < 1) {
-            throw new IllegalArgumentException(name + " must be at least 1, was " + parsed);
-          }
-          return parsed;
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(name + " must be a number, was '" + value + "'", e);
-        }
-      }
-    }
-    return defaultValue;
   }
 }

@@ -43,8 +43,8 @@ public final class RecipientsExample {
     AwsClients clients;
     CustomerMapping customers;
     if (profile == null) {
-      int count = CustomersExample.intArg(args, "customers", 30);
-      Duration perCustomer = Duration.ofMillis(CustomersExample.intArg(args, "latencyMs", 200));
+      int count = ExampleArgs.number(args, "customers", 30);
+      Duration perCustomer = Duration.ofMillis(ExampleArgs.number(args, "latencyMs", 200));
       aws = new EmbeddedAws(perCustomer.dividedBy(3)); // three calls per customer
       customers = CustomerMapping.of(aws.customers(count));
       clients = aws.clients();

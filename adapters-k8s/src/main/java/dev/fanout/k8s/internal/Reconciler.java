@@ -76,8 +76,6 @@ public final class Reconciler {
   /** Names (and UIDs) this term provisioned, until the informer's cache shows the annotation. */
   private final Map<String, String> provisionedUids = new ConcurrentHashMap<>();
 
-  private final Set<String> submitted = ConcurrentHashMap.newKeySet();
-
   /** UIDs whose deletion plan ran while they were Terminating, until their DELETED event. */
   private final Set<String> finalizedUids = ConcurrentHashMap.newKeySet();
 
@@ -177,9 +175,7 @@ public final class Reconciler {
   /** Lost leadership: stops the informer and cancels all work at once. */
   public void abort() {
     stopInformer();
-    for (String name : submitted) {
-      pool.cancel(name);
-    }
+    pool.cancelAll("watcher '" + settings.name() + "' lost the leadership");
     pool.close();
   }
 
@@ -286,7 +282,6 @@ public final class Reconciler {
   private void submit(String name) {
     try {
       pool.submit(name, this::reconcile, WhileRunning.RERUN);
-      submitted.add(name);
     } catch (PoolClosedException e) {
       log.debug("{}: namespace {} not processed: the watcher is stopping", settings.name(), name);
     }
