@@ -2,11 +2,16 @@ package dev.fanout;
 
 import dev.fanout.internal.LoggingProgressListener;
 import java.time.Duration;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -97,18 +102,17 @@ public record FanOutReport<K, V>(
     return succeeded() == total;
   }
 
-  /** The successful values by key, in completion order; a value may be null for void tasks. */
+  /**
+   * The successful values by key, in completion order; a value may be null for void tasks. A
+   * read-only view: nothing is copied, and {@code get} costs one look-up.
+   */
   public Map<K, @Nullable V> values() {
-    Map<K, @Nullable V> values = new LinkedHashMap<>();
-    successes.forEach((k, s) -> values.put(k, s.value()));
-    return Collections.unmodifiableMap(values);
+    return new MappedView<>(successes, Result.Success::value);
   }
 
-  /** The failures' errors by key, in completion order. */
+  /** The failures' errors by key, in completion order; a read-only view, like {@link #values()}. */
   public Map<K, Throwable> errors() {
-    Map<K, Throwable> errors = new LinkedHashMap<>();
-    failures.forEach((k, f) -> errors.put(k, f.error()));
-    return Collections.unmodifiableMap(errors);
+    return new MappedView<>(failures, Result.Failure::error);
   }
 
   /** One line: {@code 12 succeeded, 1 failed of 13 in 2.1 s}. */
@@ -125,5 +129,58 @@ public record FanOutReport<K, V>(
   @Override
   public String toString() {
     return "FanOutReport[" + summary() + "]";
+  }
+  /** A read-only map of {@code source} with each value passed through {@code mapping}. */
+  private static final class MappedView<K, S, T> extends AbstractMap<K, T> {
+    private final Map<K, S> source;
+    private final Function<? super S, ? extends T> mapping;
+
+    MappedView(Map<K, S> source, Function<? super S, ? extends T> mapping) {
+      this.source = source;
+      this.mapping = mapping;
+    }
+
+    @Override
+    public int size() {
+      return source.size();
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return source.containsKey(key);
+    }
+
+    @Override
+    public @Nullable T get(Object key) {
+      S value = source.get(key);
+      return value == null ? null : mapping.apply(value);
+    }
+
+    @Override
+    public Set<Entry<K, T>> entrySet() {
+      return new AbstractSet<>() {
+        @Override
+        public int size() {
+          return source.size();
+        }
+
+        @Override
+        public Iterator<Entry<K, T>> iterator() {
+          Iterator<Entry<K, S>> entries = source.entrySet().iterator();
+          return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+              return entries.hasNext();
+            }
+
+            @Override
+            public Entry<K, T> next() {
+              Entry<K, S> entry = entries.next();
+              return new SimpleImmutableEntry<>(entry.getKey(), mapping.apply(entry.getValue()));
+            }
+          };
+        }
+      };
+    }
   }
 }

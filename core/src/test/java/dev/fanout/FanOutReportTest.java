@@ -2,11 +2,14 @@ package dev.fanout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 import dev.fanout.internal.Cancelled;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -63,6 +66,36 @@ class FanOutReportTest {
     results.add(new Result.Failure<>("bad", new IllegalStateException(), 4, Duration.ZERO));
     assertThat(FanOutReport.of(results, 13, Duration.ofMillis(2100)).summary())
         .isEqualTo("12 succeeded, 1 failed of 13 in 2.1 s");
+  }
+
+  @Test
+  void valuesAndErrorsAreReadOnlyViewsInCompletionOrder() {
+    IllegalStateException boom = new IllegalStateException("boom");
+    List<Result<String, Integer>> results =
+        List.of(
+            new Result.Success<>("b", 2, 1, Duration.ZERO),
+            new Result.Failure<>("x", boom, 3, Duration.ZERO),
+            new Result.Success<>("a", null, 1, Duration.ZERO),
+            new Result.Success<>("c", 3, 1, Duration.ZERO));
+    FanOutReport<String, Integer> report = FanOutReport.of(results, 4, Duration.ZERO);
+
+    assertThat(report.values()).containsExactly(entry("b", 2), entry("a", null), entry("c", 3));
+    assertThat(report.values().get("c")).isEqualTo(3);
+    assertThat(report.values().containsKey("a")).isTrue();
+    assertThat(report.values().get("a")).isNull();
+    assertThat(report.values().get("x")).isNull();
+    Map<String, Integer> copy = new HashMap<>();
+    copy.put("a", null);
+    copy.put("b", 2);
+    copy.put("c", 3);
+    assertThat(report.values()).isEqualTo(copy).hasSameHashCodeAs(copy);
+    assertThat(report.errors()).containsExactly(entry("x", boom));
+    assertThatThrownBy(() -> report.values().put("d", 4))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> report.errors().clear())
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> report.values().entrySet().iterator().next().setValue(9))
+        .isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test
