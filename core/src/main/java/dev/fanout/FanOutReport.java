@@ -46,13 +46,15 @@ public record FanOutReport<K, V>(
       throw new IllegalArgumentException(
           "more results (" + (successes.size() + failures.size()) + ") than total " + total);
     }
-    for (K key : successes.keySet()) {
-      if (failures.containsKey(key)) {
+    Map<K, ?> fewer = successes.size() <= failures.size() ? successes : failures;
+    Map<K, ?> more = fewer == successes ? failures : successes;
+    for (K key : fewer.keySet()) {
+      if (more.containsKey(key)) {
         throw new IllegalArgumentException("key " + key + " is both a success and a failure");
       }
     }
-    successes = Collections.unmodifiableMap(new LinkedHashMap<>(successes));
-    failures = Collections.unmodifiableMap(new LinkedHashMap<>(failures));
+    successes = Frozen.of(successes);
+    failures = Frozen.of(failures);
   }
 
   /**
@@ -74,7 +76,8 @@ public record FanOutReport<K, V>(
         throw new IllegalArgumentException("key " + result.key() + " has more than one result");
       }
     }
-    return new FanOutReport<>(successes, failures, total, elapsed);
+    return new FanOutReport<>(
+        new Frozen<>(successes), new Frozen<>(failures), total, elapsed);
   }
 
   /** How many keys succeeded. */
@@ -181,6 +184,41 @@ public record FanOutReport<K, V>(
           };
         }
       };
+    }
+  }
+  /**
+   * A read-only map that nobody else holds a modifiable reference to: the constructor keeps it
+   * as it is instead of copying it again ({@link #of} builds its maps for this report alone).
+   */
+  private static final class Frozen<K, V> extends AbstractMap<K, V> {
+    private final Map<K, V> view;
+
+    private Frozen(Map<K, V> owned) {
+      this.view = Collections.unmodifiableMap(owned);
+    }
+
+    static <K, V> Map<K, V> of(Map<K, V> map) {
+      return map instanceof Frozen<K, V> frozen ? frozen : new Frozen<>(new LinkedHashMap<>(map));
+    }
+
+    @Override
+    public int size() {
+      return view.size();
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return view.containsKey(key);
+    }
+
+    @Override
+    public @Nullable V get(Object key) {
+      return view.get(key);
+    }
+
+    @Override
+    public Set<Entry<K, V>> entrySet() {
+      return view.entrySet();
     }
   }
 }

@@ -13,6 +13,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,11 +22,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -124,8 +125,8 @@ public final class WorkerPool implements AutoCloseable {
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
   private final Map<Object, Job> keyed = new HashMap<>();
   private final Set<FanOut> fanOuts = new HashSet<>();
-  private final Set<Job> running = new HashSet<>();
-  private final Set<Thread> workers = new HashSet<>();
+  /** Each live worker and the job it runs: a worker always runs exactly one. */
+  private final Map<Thread, Job> workers = new HashMap<>();
   private final List<Thread> exitedWhileClosing = new ArrayList<>();
   private int queued;
   private boolean accepting = true;
@@ -314,7 +315,7 @@ public final class WorkerPool implements AutoCloseable {
       throw e;
     }
     @SuppressWarnings("unchecked")
-    List<Result<K, V>> results = (List<Result<K, V>>) (List<?>) new ArrayList<>(fanOut.collected);
+    List<Result<K, V>> results = (List<Result<K, V>>) (List<?>) Arrays.asList(fanOut.collected);
     return FanOutReport.of(
         results, distinct.size(), Duration.ofNanos(fanOut.endNanos - fanOut.startNanos));
   }
@@ -455,7 +456,7 @@ public final class WorkerPool implements AutoCloseable {
     List<Job> targets = new ArrayList<>();
     lock.lock();
     try {
-      for (Job job : running) {
+      for (Job job : workers.values()) {
         targets.add(job);
         if (job.rerun != null) {
           targets.add(job.rerun);
@@ -481,7 +482,7 @@ public final class WorkerPool implements AutoCloseable {
     lock.lock();
     try {
       return new PoolStatus(
-          running.size(), queued, completed.sum(), failed.sum(), retried.sum());
+          workers.size(), queued, completed.sum(), failed.sum(), retried.sum());
     } finally {
       lock.unlock();
     }
@@ -510,7 +511,7 @@ public final class WorkerPool implements AutoCloseable {
   public void close() {
     lock.lock();
     try {
-      if (workers.contains(Thread.currentThread())) {
+      if (workers.containsKey(Thread.currentThread())) {
         throw new IllegalStateException("a task must not close its own pool '" + name + "'");
       }
       if (closed) {
@@ -641,7 +642,6 @@ public final class WorkerPool implements AutoCloseable {
         throw new IllegalStateException("thread factory of pool '" + name + "' returned null");
       }
       markRunning(job, thread);
-      workers.add(thread);
       if (created.isEmpty()) {
         created = new ArrayList<>();
       }
@@ -659,7 +659,7 @@ public final class WorkerPool implements AutoCloseable {
   private void markRunning(Job job, Thread thread) {
     job.state = Job.RUNNING;
     job.thread = thread;
-    running.add(job);
+    workers.put(thread, job);
   }
 
   private void workerLoop(Job first) {
@@ -788,7 +788,6 @@ public final class WorkerPool implements AutoCloseable {
     try {
       done.state = Job.FINISHED;
       done.thread = null;
-      running.remove(done);
       if (done.keyedPool != null && keyed.get(done.key) == done) {
         Job rerun = done.rerun;
         done.rerun = null;
@@ -944,7 +943,10 @@ public final class WorkerPool implements AutoCloseable {
     final @Nullable WorkerPool keyedPool;
     final @Nullable CompletableFuture<Result<Object, Object>> future;
     final @Nullable TaskHandle<Object, Object> handle;
-    final long createdNanos = System.nanoTime();
+    /** When the job was made: its fan-out's start, so a fan-out reads the clock once. */
+    final long createdNanos;
+    /** A hash code that costs nothing to compute (the identity hash does, once per object). */
+    private final int hash = ThreadLocalRandom.current().nextInt();
     volatile Task<Object, Object> task; // replaced by coalescing while queued (under lock)
     volatile long startNanos;
     int state = QUEUED; // guarded by lock
@@ -962,6 +964,7 @@ public final class WorkerPool implements AutoCloseable {
       this.task = task;
       this.fanOut = fanOut;
       this.keyedPool = keyedPool;
+      this.createdNanos = fanOut != null ? fanOut.startNanos : System.nanoTime();
       if (keyedPool != null) {
         this.future = new CompletableFuture<>();
         this.handle = new TaskHandle<>(key, future, keyedPool);
@@ -973,6 +976,16 @@ public final class WorkerPool implements AutoCloseable {
 
     boolean isCompleted() {
       return completedFlag != 0;
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(@Nullable Object other) {
+      return this == other;
     }
 
     /**
@@ -997,8 +1010,13 @@ public final class WorkerPool implements AutoCloseable {
   /** One {@link #fanOut} call: its jobs, where results go, and its deadline. */
   private final class FanOut {
     final @Nullable ResultChannel<Object, Object> channel;
-    /** Results in completion order when there is no channel ({@link #fanOutAndWait}). */
-    final ConcurrentLinkedQueue<Result<Object, Object>> collected = new ConcurrentLinkedQueue<>();
+    /**
+     * Results in completion order when there is no channel ({@link #fanOutAndWait}): each result
+     * takes the next slot, then counts as {@link #done}, so once all are done all slots are set.
+     */
+    final @Nullable Result<Object, Object>[] collected;
+
+    final AtomicInteger nextSlot = new AtomicInteger();
     final CountDownLatch allDone = new CountDownLatch(1);
     final FanOutOptions options;
     final boolean reportsProgress;
@@ -1017,6 +1035,9 @@ public final class WorkerPool implements AutoCloseable {
       this.reportsProgress = options.progress() != NoProgress.INSTANCE;
       this.total = total;
       this.jobs = new Job[total];
+      @SuppressWarnings("unchecked")
+      Result<Object, Object>[] slots = channel == null ? new Result[total] : new Result[0];
+      this.collected = slots;
       if (total == 0) {
         endNanos = startNanos;
         allDone.countDown();
@@ -1031,7 +1052,7 @@ public final class WorkerPool implements AutoCloseable {
       if (channel != null) {
         channel.deliver(result, mayWait);
       } else {
-        collected.add(result);
+        collected[nextSlot.getAndIncrement()] = result;
       }
       boolean isFailure = result instanceof Result.Failure;
       int failedSoFar = isFailure ? failures.incrementAndGet() : failures.get();
