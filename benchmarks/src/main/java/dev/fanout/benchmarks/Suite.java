@@ -32,8 +32,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * </pre>
  *
  * <ul>
- *   <li>{@code --quick} (default): the scenarios and the peers, one fork, one 1 s warm-up and three
- *       1 s measurements each: about 10 minutes on 2 cores.
+ *   <li>{@code --quick} (default): the scenarios and the peers, one fork, two 1 s warm-ups and four
+ *       1 s measurements each: about 9 minutes on 2 cores.
  *   <li>{@code --smoke}: every benchmark once for 100 ms in this JVM, output to a log file: proves
  *       that the jar, every benchmark and the report still work (the build runs it).
  *   <li>{@code --full}: every benchmark with its own annotated iterations, forks and parameters.
@@ -109,9 +109,9 @@ public final class Suite {
       case QUICK ->
           options
               .forks(1)
-              .warmupIterations(1)
+              .warmupIterations(2)
               .warmupTime(TimeValue.seconds(1))
-              .measurementIterations(3)
+              .measurementIterations(4)
               .measurementTime(TimeValue.seconds(1));
       case SMOKE ->
           options
@@ -150,7 +150,7 @@ public final class Suite {
     Runtime runtime = Runtime.getRuntime();
     String settings =
         switch (mode) {
-          case QUICK -> "quick: 1 fork, 1 × 1 s warm-up, 3 × 1 s measurement per benchmark";
+          case QUICK -> "quick: 1 fork, 2 × 1 s warm-up, 4 × 1 s measurement per benchmark";
           case SMOKE -> "smoke: 1 × 100 ms, no warm-up, in one JVM (checks that it runs; not data)";
           case FULL -> "full: each benchmark's own forks and iterations";
         };
