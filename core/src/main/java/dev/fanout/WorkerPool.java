@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
@@ -127,7 +128,11 @@ public final class WorkerPool implements AutoCloseable {
   private final Set<FanOut> fanOuts = new HashSet<>();
   /** Each live worker and the job it runs: a worker always runs exactly one. */
   private final Map<Thread, Job> workers = new HashMap<>();
-  private final List<Thread> exitedWhileClosing = new ArrayList<>();
+  /**
+   * Workers that left {@link #workers} and may still be ending; {@link #close()} joins them so
+   * that no thread of the pool outlives it. Pruned of ended threads whenever one is added.
+   */
+  private final List<Thread> exited = new ArrayList<>();
   private int queued;
   private boolean accepting = true;
   private boolean closed;
@@ -554,14 +559,17 @@ public final class WorkerPool implements AutoCloseable {
     lock.lock();
     try {
       closed = true;
-      toJoin = new ArrayList<>(exitedWhileClosing);
-      exitedWhileClosing.clear();
+      toJoin = new ArrayList<>(exited);
+      exited.clear();
       timerToStop = timer;
       timer = null;
     } finally {
       lock.unlock();
     }
     for (Thread thread : toJoin) {
+      if (thread == Thread.currentThread()) {
+        continue;
+      }
       try {
         thread.join();
       } catch (InterruptedException e) {
@@ -683,7 +691,7 @@ public final class WorkerPool implements AutoCloseable {
     }
     long start = System.nanoTime();
     job.startNanos = start;
-    Outcome<Object> outcome = retryPolicy.execute(() -> attempt(job), retryCounter);
+    Outcome<Object> outcome = retryPolicy.execute(job, retryCounter);
     Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
     Result<Object, Object> result =
         switch (outcome) {
@@ -806,9 +814,8 @@ public final class WorkerPool implements AutoCloseable {
         return next;
       }
       workers.remove(self);
-      if (!accepting) {
-        exitedWhileClosing.add(self);
-      }
+      exited.removeIf(thread -> !thread.isAlive());
+      exited.add(self);
       if (!takeNext) {
         replacements = spawnWorkers();
       }
@@ -919,8 +926,8 @@ public final class WorkerPool implements AutoCloseable {
     }
   }
 
-  /** One run of one key. */
-  private final class Job {
+  /** One run of one key; calling it makes one attempt. */
+  private final class Job implements Callable<@Nullable Object> {
     static final int QUEUED = 0;
     static final int RUNNING = 1;
     static final int FINISHED = 2;
@@ -976,6 +983,11 @@ public final class WorkerPool implements AutoCloseable {
 
     boolean isCompleted() {
       return completedFlag != 0;
+    }
+
+    @Override
+    public @Nullable Object call() throws Exception {
+      return attempt(this);
     }
 
     @Override

@@ -238,7 +238,7 @@ public final class RetryPolicy {
    * thread's interrupt status is set again on return.
    */
   public <T extends @Nullable Object> Outcome<T> execute(Callable<? extends T> task) {
-    return execute(task, NO_LISTENERS);
+    return execute(task, (Object) NO_LISTENERS);
   }
 
   /**
@@ -249,11 +249,11 @@ public final class RetryPolicy {
   public <T extends @Nullable Object> Outcome<T> execute(
       Callable<? extends T> task, RetryListener listener) {
     Objects.requireNonNull(listener, "listener must not be null");
-    return execute(task, new RetryListener[] {listener});
+    return execute(task, (Object) listener);
   }
 
   private <T extends @Nullable Object> Outcome<T> execute(
-      Callable<? extends T> task, RetryListener[] extra) {
+      Callable<? extends T> task, Object extraListeners) {
     Objects.requireNonNull(task, "task must not be null");
     long start = maxElapsedNanos > 0 ? ticker.read() : 0;
     T value;
@@ -261,17 +261,25 @@ public final class RetryPolicy {
     try {
       value = task.call();
     } catch (Throwable error) {
-      outcome = retry(task, extra, start, error, null);
+      outcome = retry(task, listeners(extraListeners), start, error, null);
       restoreInterrupt(outcome);
       return outcome;
     }
     if (retryOnResult != null && retryOnResult.test(value)) {
-      outcome = retry(task, extra, start, null, value);
+      outcome = retry(task, listeners(extraListeners), start, null, value);
       restoreInterrupt(outcome);
       return outcome;
     }
     succeededFirstTime();
     return new Outcome.Success<>(value, 1, 0);
+  }
+
+  /**
+   * The extra listeners: a {@link RetryListener} or an array of them. The happy path never needs
+   * them as an array, so a single listener is wrapped only when a retry happens.
+   */
+  private static RetryListener[] listeners(Object extra) {
+    return extra instanceof RetryListener one ? new RetryListener[] {one} : (RetryListener[]) extra;
   }
 
   private static void restoreInterrupt(Outcome<?> outcome) {
