@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -53,8 +52,8 @@ public record FanOutReport<K, V>(
         throw new IllegalArgumentException("key " + key + " is both a success and a failure");
       }
     }
-    successes = Frozen.of(successes);
-    failures = Frozen.of(failures);
+    successes = MappedView.readOnly(successes);
+    failures = MappedView.readOnly(failures);
   }
 
   /**
@@ -77,7 +76,7 @@ public record FanOutReport<K, V>(
       }
     }
     return new FanOutReport<>(
-        new Frozen<>(successes), new Frozen<>(failures), total, elapsed);
+        MappedView.owning(successes), MappedView.owning(failures), total, elapsed);
   }
 
   /** How many keys succeeded. */
@@ -133,7 +132,11 @@ public record FanOutReport<K, V>(
   public String toString() {
     return "FanOutReport[" + summary() + "]";
   }
-  /** A read-only map of {@code source} with each value passed through {@code mapping}. */
+  /**
+   * A read-only map of {@code source} with each value passed through {@code mapping}. Every one
+   * is made over a map that nobody changes any more (the report's own, or one built for it alone),
+   * so the constructor keeps a view as it is instead of copying it again.
+   */
   private static final class MappedView<K, S, T> extends AbstractMap<K, T> {
     private final Map<K, S> source;
     private final Function<? super S, ? extends T> mapping;
@@ -141,6 +144,16 @@ public record FanOutReport<K, V>(
     MappedView(Map<K, S> source, Function<? super S, ? extends T> mapping) {
       this.source = source;
       this.mapping = mapping;
+    }
+
+    /** A view of {@code owned}, which the caller hands over and never changes again. */
+    static <K, V> Map<K, V> owning(Map<K, V> owned) {
+      return new MappedView<>(owned, Function.identity());
+    }
+
+    /** {@code map} if it is a view already, else a view of a copy of it. */
+    static <K, V> Map<K, V> readOnly(Map<K, V> map) {
+      return map instanceof MappedView ? map : owning(new LinkedHashMap<>(map));
     }
 
     @Override
@@ -184,41 +197,6 @@ public record FanOutReport<K, V>(
           };
         }
       };
-    }
-  }
-  /**
-   * A read-only map that nobody else holds a modifiable reference to: the constructor keeps it
-   * as it is instead of copying it again ({@link #of} builds its maps for this report alone).
-   */
-  private static final class Frozen<K, V> extends AbstractMap<K, V> {
-    private final Map<K, V> view;
-
-    private Frozen(Map<K, V> owned) {
-      this.view = Collections.unmodifiableMap(owned);
-    }
-
-    static <K, V> Map<K, V> of(Map<K, V> map) {
-      return map instanceof Frozen<K, V> frozen ? frozen : new Frozen<>(new LinkedHashMap<>(map));
-    }
-
-    @Override
-    public int size() {
-      return view.size();
-    }
-
-    @Override
-    public boolean containsKey(Object key) {
-      return view.containsKey(key);
-    }
-
-    @Override
-    public @Nullable V get(Object key) {
-      return view.get(key);
-    }
-
-    @Override
-    public Set<Entry<K, V>> entrySet() {
-      return view.entrySet();
     }
   }
 }

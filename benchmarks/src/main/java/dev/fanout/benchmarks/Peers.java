@@ -50,18 +50,18 @@ import java.util.concurrent.Semaphore;
  *       call waiting for that library's limiter first (neither library retries).
  * </ul>
  */
-final class Peers {
+public final class Peers {
   /** Every runner's name, in the order reports list them. */
-  static final List<String> NAMES =
+  public static final List<String> NAMES =
       List.of(
-          "sequential",
           "fanout",
           "virtualThreads",
           "completableFuture",
           "resilience4j",
           "failsafe",
           "guava",
-          "bucket4j");
+          "bucket4j",
+          "sequential");
 
   /** "Never waits": a billion permits a second. */
   private static final long UNLIMITED_PER_SECOND = 1_000_000_000L;
@@ -317,17 +317,7 @@ final class Peers {
     @SuppressWarnings("UnstableApiUsage")
     com.google.common.util.concurrent.RateLimiter limiter =
         com.google.common.util.concurrent.RateLimiter.create(perSecond(spacing));
-    return new VirtualThreads(
-        workers,
-        new Decoration() {
-          @Override
-          public <V> Callable<V> decorate(Callable<V> call) {
-            return () -> {
-              limiter.acquire();
-              return call.call();
-            };
-          }
-        });
+    return limitedVirtualThreads(workers, limiter::acquire);
   }
 
   private static Runner bucket4j(int workers, Duration spacing) {
@@ -342,13 +332,18 @@ final class Peers {
                         : limit.capacity(1).refillGreedy(1, spacing))
             .build()
             .asBlocking();
+    return limitedVirtualThreads(workers, () -> bucket.consume(1));
+  }
+
+  /** Virtual threads bounded by a {@link Semaphore}, each call passing {@code limiter} first. */
+  private static Runner limitedVirtualThreads(int workers, RateAccuracy.Acquirer limiter) {
     return new VirtualThreads(
         workers,
         new Decoration() {
           @Override
           public <V> Callable<V> decorate(Callable<V> call) {
             return () -> {
-              bucket.consume(1);
+              limiter.acquire();
               return call.call();
             };
           }

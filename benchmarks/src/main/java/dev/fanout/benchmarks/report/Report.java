@@ -1,5 +1,6 @@
 package dev.fanout.benchmarks.report;
 
+import dev.fanout.benchmarks.Peers;
 import dev.fanout.benchmarks.RateAccuracyBenchmark;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,18 +20,6 @@ import java.util.stream.Collectors;
  * rates, and every score. Works on whatever subset ran; a section with no data is left out.
  */
 public final class Report {
-  /** The runners in the order the peer table lists them. */
-  static final List<String> RUNNERS =
-      List.of(
-          "fanout",
-          "virtualThreads",
-          "completableFuture",
-          "resilience4j",
-          "failsafe",
-          "guava",
-          "bucket4j",
-          "sequential");
-
   /** The works the peers are compared on, with their column titles. */
   static final Map<String, String> PEER_WORKS =
       orderedMap(
@@ -189,7 +178,7 @@ public final class Report {
   /** The peers' scores on each work, by runner then work; absent where a runner did not run. */
   public Map<String, Map<String, Row>> peers() {
     Map<String, Map<String, Row>> table = new LinkedHashMap<>();
-    for (String runner : RUNNERS) {
+    for (String runner : Peers.NAMES) {
       Map<String, Row> byWork = new LinkedHashMap<>();
       for (String work : PEER_WORKS.keySet()) {
         find(work, Map.of("runner", runner)).ifPresent(row -> byWork.put(work, row));
