@@ -7,7 +7,9 @@ import java.util.AbstractSet;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
@@ -63,7 +65,7 @@ public record FanOutReport<K, V>(
    */
   public static <K, V> FanOutReport<K, V> of(
       Collection<? extends Result<K, V>> results, int total, Duration elapsed) {
-    Map<K, Result.Success<K, V>> successes = new LinkedHashMap<>();
+    Map<K, Result.Success<K, V>> successes = LinkedHashMap.newLinkedHashMap(results.size());
     Map<K, Result.Failure<K, V>> failures = new LinkedHashMap<>();
     for (Result<K, V> result : results) {
       boolean duplicate =
@@ -77,6 +79,29 @@ public record FanOutReport<K, V>(
     }
     return new FanOutReport<>(
         MappedView.owning(successes), MappedView.owning(failures), total, elapsed);
+  }
+
+  /**
+   * A report over a fan-out's own bookkeeping, without copying it into maps: {@code
+   * inCompletionOrder} holds each key's result once, as they arrived; {@code resultOf} finds a
+   * key's result in one look-up (null for a key without one). Neither changes any more.
+   */
+  static <K, V> FanOutReport<K, V> indexed(
+      List<Result<K, V>> inCompletionOrder,
+      Function<Object, @Nullable Result<K, V>> resultOf,
+      int total,
+      Duration elapsed) {
+    int succeeded = 0;
+    for (Result<K, V> result : inCompletionOrder) {
+      if (result instanceof Result.Success) {
+        succeeded++;
+      }
+    }
+    return new FanOutReport<>(
+        new ResultsView<>(inCompletionOrder, resultOf, true, succeeded),
+        new ResultsView<>(inCompletionOrder, resultOf, false, inCompletionOrder.size() - succeeded),
+        total,
+        elapsed);
   }
 
   /** How many keys succeeded. */
@@ -153,7 +178,9 @@ public record FanOutReport<K, V>(
 
     /** {@code map} if it is a view already, else a view of a copy of it. */
     static <K, V> Map<K, V> readOnly(Map<K, V> map) {
-      return map instanceof MappedView ? map : owning(new LinkedHashMap<>(map));
+      return map instanceof MappedView || map instanceof ResultsView
+          ? map
+          : owning(new LinkedHashMap<>(map));
     }
 
     @Override
@@ -193,6 +220,90 @@ public record FanOutReport<K, V>(
             public Entry<K, T> next() {
               Entry<K, S> entry = entries.next();
               return new SimpleImmutableEntry<>(entry.getKey(), mapping.apply(entry.getValue()));
+            }
+          };
+        }
+      };
+    }
+  }
+
+  /**
+   * The successes or the failures among a fan-out's results, read-only: iteration walks the
+   * results in completion order, {@code get} asks the fan-out's own index.
+   */
+  private static final class ResultsView<K, R extends Result<K, ?>> extends AbstractMap<K, R> {
+    private final List<? extends Result<K, ?>> inCompletionOrder;
+    private final Function<Object, ? extends @Nullable Result<K, ?>> resultOf;
+    private final boolean successes;
+    private final int size;
+
+    ResultsView(
+        List<? extends Result<K, ?>> inCompletionOrder,
+        Function<Object, ? extends @Nullable Result<K, ?>> resultOf,
+        boolean successes,
+        int size) {
+      this.inCompletionOrder = inCompletionOrder;
+      this.resultOf = resultOf;
+      this.successes = successes;
+      this.size = size;
+    }
+
+    private boolean isOurs(@Nullable Result<K, ?> result) {
+      return result != null && result.isSuccess() == successes;
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return isOurs(resultOf.apply(key));
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public @Nullable R get(Object key) {
+      Result<K, ?> result = resultOf.apply(key);
+      return isOurs(result) ? (R) result : null;
+    }
+
+    @Override
+    public Set<Entry<K, R>> entrySet() {
+      return new AbstractSet<>() {
+        @Override
+        public int size() {
+          return size;
+        }
+
+        @Override
+        public Iterator<Entry<K, R>> iterator() {
+          return new Iterator<>() {
+            private int next = advance(0);
+
+            private int advance(int from) {
+              int i = from;
+              while (i < inCompletionOrder.size() && !isOurs(inCompletionOrder.get(i))) {
+                i++;
+              }
+              return i;
+            }
+
+            @Override
+            public boolean hasNext() {
+              return next < inCompletionOrder.size();
+            }
+
+            @Override
+            @SuppressWarnings("unchecked")
+            public Entry<K, R> next() {
+              if (!hasNext()) {
+                throw new NoSuchElementException();
+              }
+              Result<K, ?> result = inCompletionOrder.get(next);
+              next = advance(next + 1);
+              return new SimpleImmutableEntry<>(result.key(), (R) result);
             }
           };
         }

@@ -34,7 +34,10 @@ public sealed interface Result<K, V> {
   /** How many times the task was started for this result (0 if it never started). */
   int attempts();
 
-  /** Time from the task's first start (or from its submission, if it never started) to its end. */
+  /**
+   * Time from the task's first start to its end: from when a worker took the key (or from the
+   * submission, if none did), so the rate gate's waits and the pauses between retries count.
+   */
   Duration elapsed();
 
   /** Whether this is a {@link Success}. */

@@ -15,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.ConcurrentModificationException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -126,8 +127,8 @@ public final class WorkerPool implements AutoCloseable {
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
   private final Map<Object, Job> keyed = new HashMap<>();
   private final Set<FanOut> fanOuts = new HashSet<>();
-  /** Each live worker and the job it runs: a worker always runs exactly one. */
-  private final Map<Thread, Job> workers = new HashMap<>();
+  /** Each live worker by its thread. */
+  private final Map<Thread, Worker> workers = new HashMap<>();
   /**
    * Workers that left {@link #workers} and may still be ending; {@link #close()} joins them so
    * that no thread of the pool outlives it. Pruned of ended threads whenever one is added.
@@ -230,33 +231,20 @@ public final class WorkerPool implements AutoCloseable {
     Objects.requireNonNull(keys, "keys");
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(options, "options");
-    List<K> distinct = distinctKeys(keys);
-    ResultChannel<K, V> channel =
-        ResultChannel.create(distinct.size(), options.capacityFor(distinct.size()));
+    int size = keys.size();
+    ResultChannel<K, V> channel = ResultChannel.create(size, options.capacityFor(size));
     @SuppressWarnings("unchecked")
     ResultChannel<Object, Object> untyped = (ResultChannel<Object, Object>) channel;
-    FanOut fanOut = start(distinct, task, options, untyped);
+    FanOut fanOut = start(new FanOut(keys, task, options, untyped));
     channel.onClose(() -> fanOut.cancelAll("result channel closed"));
     return channel;
   }
 
-  /**
-   * Enqueues one job per key, starts workers and the deadline. Results go to {@code channel}, or
-   * without one are collected for {@link #fanOutAndWait}.
-   */
-  private <K> FanOut start(
-      List<K> keys,
-      Task<?, ?> task,
-      FanOutOptions options,
-      @Nullable ResultChannel<Object, Object> channel) {
-    @SuppressWarnings("unchecked")
-    Task<Object, Object> untypedTask = (Task<Object, Object>) task;
-    int n = keys.size();
-    FanOut fanOut = new FanOut(channel, options, n);
+  /** Enqueues the fan-out's jobs, starts workers and the deadline. */
+  private FanOut start(FanOut fanOut) {
+    int n = fanOut.total;
     Job[] jobs = fanOut.jobs;
-    for (int i = 0; i < n; i++) {
-      jobs[i] = new Job(keys.get(i), untypedTask, fanOut, null);
-    }
+    FanOutOptions options = fanOut.options;
     List<Thread> started;
     lock.lock();
     try {
@@ -311,8 +299,7 @@ public final class WorkerPool implements AutoCloseable {
     Objects.requireNonNull(keys, "keys");
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(options, "options");
-    List<K> distinct = distinctKeys(keys);
-    FanOut fanOut = start(distinct, task, options, null);
+    FanOut fanOut = start(new FanOut(keys, task, options, null));
     try {
       fanOut.allDone.await();
     } catch (InterruptedException e) {
@@ -321,26 +308,16 @@ public final class WorkerPool implements AutoCloseable {
     }
     @SuppressWarnings("unchecked")
     List<Result<K, V>> results = (List<Result<K, V>>) (List<?>) Arrays.asList(fanOut.collected);
-    return FanOutReport.of(
-        results, distinct.size(), Duration.ofNanos(fanOut.endNanos - fanOut.startNanos));
-  }
-
-  private static <K> List<K> distinctKeys(Collection<? extends K> keys) {
-    List<K> list = new ArrayList<>(keys.size());
-    Set<K> seen = new HashSet<>(Math.max(16, (int) (keys.size() / 0.75f) + 1));
-    int index = 0;
-    for (K key : keys) {
-      if (key == null) {
-        throw new NullPointerException("keys must not contain null (index " + index + ")");
-      }
-      if (!seen.add(key)) {
-        throw new IllegalArgumentException(
-            "keys must be distinct, but " + key + " appears twice (index " + index + ")");
-      }
-      list.add(key);
-      index++;
-    }
-    return list;
+    return FanOutReport.indexed(
+        results,
+        key -> {
+          Job job = fanOut.byKey.get(key);
+          @SuppressWarnings("unchecked")
+          Result<K, V> result = job == null ? null : (Result<K, V>) (Result<?, ?>) job.result;
+          return result;
+        },
+        fanOut.total,
+        Duration.ofNanos(fanOut.endNanos - fanOut.startNanos));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -435,10 +412,9 @@ public final class WorkerPool implements AutoCloseable {
         }
       }
       for (FanOut fanOut : fanOutsToo ? fanOuts : Set.<FanOut>of()) {
-        for (Job job : fanOut.jobs) {
-          if (job.key.equals(key)) {
-            targets.add(job);
-          }
+        Job job = fanOut.byKey.get(key);
+        if (job != null) {
+          targets.add(job);
         }
       }
     } finally {
@@ -461,7 +437,8 @@ public final class WorkerPool implements AutoCloseable {
     List<Job> targets = new ArrayList<>();
     lock.lock();
     try {
-      for (Job job : workers.values()) {
+      for (Worker worker : workers.values()) {
+        Job job = Objects.requireNonNull(worker.job);
         targets.add(job);
         if (job.rerun != null) {
           targets.add(job.rerun);
@@ -643,13 +620,20 @@ public final class WorkerPool implements AutoCloseable {
   /** Under lock: creates workers for queued jobs, up to maxWorkers; start them after unlocking. */
   private List<Thread> spawnWorkers() {
     List<Thread> created = List.of();
+    long now = 0;
     while (workers.size() < config.maxWorkers() && queued > 0) {
+      if (created.isEmpty()) {
+        now = System.nanoTime();
+      }
       Job job = Objects.requireNonNull(pollQueued());
-      Thread thread = threadFactory.newThread(() -> workerLoop(job));
+      Worker worker = new Worker();
+      Thread thread = threadFactory.newThread(() -> workerLoop(worker, job));
       if (thread == null) {
         throw new IllegalStateException("thread factory of pool '" + name + "' returned null");
       }
-      markRunning(job, thread);
+      worker.thread = thread;
+      workers.put(thread, worker);
+      markRunning(job, worker, now);
       if (created.isEmpty()) {
         created = new ArrayList<>();
       }
@@ -664,35 +648,48 @@ public final class WorkerPool implements AutoCloseable {
     }
   }
 
-  private void markRunning(Job job, Thread thread) {
+  /** Under lock: {@code worker} takes {@code job}, which starts at clock reading {@code now}. */
+  private void markRunning(Job job, Worker worker, long now) {
     job.state = Job.RUNNING;
-    job.thread = thread;
-    workers.put(thread, job);
+    job.thread = worker.thread;
+    job.startNanos = now;
+    worker.job = job;
   }
 
-  private void workerLoop(Job first) {
+  /**
+   * Runs jobs until none is left for this worker. The worker reads the clock once per job: the
+   * end of one job is the start of the next, as in between it only hands the result over and
+   * takes the next job from the queue. Where handing over may take long (see
+   * {@link FanOut#handsOverQuickly}), it reads the clock again.
+   */
+  private void workerLoop(Worker worker, Job first) {
     Job job = first;
     try {
       while (job != null) {
-        runJob(job);
-        job = finishAndTakeNext(job, true);
+        long now = runJob(job);
+        job = finishAndTakeNext(worker, job, true, now);
       }
     } catch (Error fatal) { // a VirtualMachineError rethrown by runJob, after reporting the task
       if (job != null) {
-        finishAndTakeNext(job, false);
+        finishAndTakeNext(worker, job, false, System.nanoTime());
       }
       throw fatal;
     }
   }
 
-  private void runJob(Job job) {
+  /**
+   * Runs {@code job} from its start (set when this worker took it) and completes it.
+   *
+   * @return a clock reading taken after the job was handed over: the next job's start
+   */
+  private long runJob(Job job) {
+    long start = job.startNanos;
     if (job.isCompleted()) {
-      return; // cancelled between being taken and this thread starting
+      return start; // cancelled between being taken and this thread starting
     }
-    long start = System.nanoTime();
-    job.startNanos = start;
     Outcome<Object> outcome = retryPolicy.execute(job, retryCounter);
-    Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+    long end = System.nanoTime();
+    Duration elapsed = Duration.ofNanos(end - start);
     Result<Object, Object> result =
         switch (outcome) {
           case Outcome.Success<Object> s ->
@@ -707,6 +704,7 @@ public final class WorkerPool implements AutoCloseable {
       throw fatal; // the JVM is in trouble: this worker ends, a fresh one takes over the queue
     }
     job.complete(result, true);
+    return job.fanOut != null && job.fanOut.handsOverQuickly ? end : System.nanoTime();
   }
 
   /** One attempt: pass the key's rate gate, then call the task under the per-task timeout. */
@@ -787,9 +785,10 @@ public final class WorkerPool implements AutoCloseable {
   /**
    * Ends {@code done} and, with {@code takeNext}, returns the next queued job for this worker;
    * otherwise (or if the queue is empty) retires this worker, starting a replacement if this
-   * worker is dying with work still queued.
+   * worker is dying with work still queued. The next job starts at clock reading {@code now}.
    */
-  private @Nullable Job finishAndTakeNext(Job done, boolean takeNext) {
+  private @Nullable Job finishAndTakeNext(
+      Worker worker, Job done, boolean takeNext, long now) {
     Thread self = Thread.currentThread();
     List<Thread> replacements = List.of();
     lock.lock();
@@ -810,7 +809,7 @@ public final class WorkerPool implements AutoCloseable {
       Thread.interrupted();
       Job next = takeNext ? pollQueued() : null;
       if (next != null) {
-        markRunning(next, self);
+        markRunning(next, worker, now);
         return next;
       }
       workers.remove(self);
@@ -917,13 +916,21 @@ public final class WorkerPool implements AutoCloseable {
         TimeUnit.NANOSECONDS);
   }
 
-  private void recordOutcome(Job job, Result<Object, Object> result) {
+  private void recordOutcome(Result<Object, Object> result) {
     boolean success = result instanceof Result.Success;
     (success ? completed : failed).increment();
     if (meters != null) {
-      long start = job.startNanos != 0 ? job.startNanos : job.createdNanos;
-      meters.recordTask(System.nanoTime() - start, success);
+      meters.recordTask(result.elapsed().toNanos(), success);
     }
+  }
+
+  /**
+   * One worker thread and the job it runs; a worker always runs exactly one. Kept apart from the
+   * worker map so that taking the next job changes a field, not the map.
+   */
+  private static final class Worker {
+    @Nullable Thread thread; // set once, under lock, before the thread starts
+    @Nullable Job job; // guarded by lock
   }
 
   /** One run of one key; calling it makes one attempt. */
@@ -955,7 +962,10 @@ public final class WorkerPool implements AutoCloseable {
     /** A hash code that costs nothing to compute (the identity hash does, once per object). */
     private final int hash = ThreadLocalRandom.current().nextInt();
     volatile Task<Object, Object> task; // replaced by coalescing while queued (under lock)
-    volatile long startNanos;
+    /** The result, set once by whoever completes the job, before its fan-out counts it done. */
+    @Nullable Result<Object, Object> result;
+    /** When a worker took the job; 0 until then. Set under lock. */
+    long startNanos;
     int state = QUEUED; // guarded by lock
     @Nullable Thread thread; // guarded by lock; set while RUNNING
     @Nullable Job rerun; // guarded by lock
@@ -1008,7 +1018,8 @@ public final class WorkerPool implements AutoCloseable {
       if (!COMPLETED.compareAndSet(this, 0, 1)) {
         return false;
       }
-      recordOutcome(this, result);
+      this.result = result;
+      recordOutcome(result);
       if (future != null) {
         future.complete(result);
       }
@@ -1032,8 +1043,16 @@ public final class WorkerPool implements AutoCloseable {
     final CountDownLatch allDone = new CountDownLatch(1);
     final FanOutOptions options;
     final boolean reportsProgress;
+    /**
+     * Whether handing a result over only stores it: no channel that may wait for its consumer, no
+     * progress listener and no fail-fast cancelling run in the worker's thread.
+     */
+    final boolean handsOverQuickly;
     final int total;
+    /** A job per key, in the order of the keys given. */
     final Job[] jobs;
+    /** The same jobs by key. */
+    final Map<Object, Job> byKey;
     final long startNanos = System.nanoTime();
     volatile long endNanos;
     final AtomicInteger done = new AtomicInteger();
@@ -1041,12 +1060,45 @@ public final class WorkerPool implements AutoCloseable {
     final AtomicBoolean listenerFailed = new AtomicBoolean();
     volatile @Nullable ScheduledFuture<?> deadlineTimer;
 
-    FanOut(@Nullable ResultChannel<Object, Object> channel, FanOutOptions options, int total) {
+    /**
+     * A fan-out with a job per key running {@code task}; nothing is enqueued yet.
+     *
+     * @throws NullPointerException if a key is null
+     * @throws IllegalArgumentException if a key appears twice
+     */
+    @SuppressWarnings("unchecked")
+    FanOut(
+        Collection<?> keys,
+        Task<?, ?> task,
+        FanOutOptions options,
+        @Nullable ResultChannel<Object, Object> channel) {
+      int total = keys.size();
+      this.jobs = new Job[total];
+      this.byKey = HashMap.newHashMap(total);
+      int index = 0;
+      for (Object key : keys) {
+        if (key == null) {
+          throw new NullPointerException("keys must not contain null (index " + index + ")");
+        }
+        if (index == total) {
+          throw new ConcurrentModificationException("keys changed while the fan-out read them");
+        }
+        Job job = new Job(key, (Task<Object, Object>) task, this, null);
+        if (byKey.putIfAbsent(key, job) != null) {
+          throw new IllegalArgumentException(
+              "keys must be distinct, but " + key + " appears twice (index " + index + ")");
+        }
+        jobs[index++] = job;
+      }
+      if (index != total) {
+        throw new ConcurrentModificationException("keys changed while the fan-out read them");
+      }
       this.channel = channel;
       this.options = options;
       this.reportsProgress = options.progress() != NoProgress.INSTANCE;
+      this.handsOverQuickly =
+          channel == null && !reportsProgress && options.failureMode() != FailureMode.FAIL_FAST;
       this.total = total;
-      this.jobs = new Job[total];
       @SuppressWarnings("unchecked")
       Result<Object, Object>[] slots = channel == null ? new Result[total] : new Result[0];
       this.collected = slots;

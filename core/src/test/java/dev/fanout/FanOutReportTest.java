@@ -46,6 +46,13 @@ class FanOutReportTest {
     assertThat(report.allSucceeded()).isEqualTo(successes == outcomes.size());
     assertThat(report.values().keySet()).isEqualTo(report.successes().keySet());
     assertThat(report.errors().keySet()).isEqualTo(report.failures().keySet());
+    FanOutReport<Integer, Integer> indexed =
+        indexed(results, outcomes.size(), Duration.ofMillis(elapsedMillis));
+    assertThat(indexed).isEqualTo(report);
+    assertThat(List.copyOf(indexed.values().entrySet()))
+        .containsExactlyElementsOf(report.values().entrySet());
+    assertThat(List.copyOf(indexed.failures().entrySet()))
+        .containsExactlyElementsOf(report.failures().entrySet());
     assertThat(report.summary())
         .isEqualTo(
             String.format(
@@ -68,8 +75,22 @@ class FanOutReportTest {
         .isEqualTo("12 succeeded, 1 failed of 13 in 2.1 s");
   }
 
+  /** The report a worker pool builds over its own index of results by key. */
+  private static <K, V> FanOutReport<K, V> indexed(
+      List<Result<K, V>> results, int total, Duration elapsed) {
+    Map<Object, Result<K, V>> byKey = new HashMap<>();
+    results.forEach(result -> byKey.put(result.key(), result));
+    return FanOutReport.indexed(results, byKey::get, total, elapsed);
+  }
+
   @Test
   void valuesAndErrorsAreReadOnlyViewsInCompletionOrder() {
+    for (boolean viaIndex : List.of(false, true)) {
+      valuesAndErrorsAreReadOnlyViewsInCompletionOrder(viaIndex);
+    }
+  }
+
+  private void valuesAndErrorsAreReadOnlyViewsInCompletionOrder(boolean viaIndex) {
     IllegalStateException boom = new IllegalStateException("boom");
     List<Result<String, Integer>> results =
         List.of(
@@ -77,7 +98,8 @@ class FanOutReportTest {
             new Result.Failure<>("x", boom, 3, Duration.ZERO),
             new Result.Success<>("a", null, 1, Duration.ZERO),
             new Result.Success<>("c", 3, 1, Duration.ZERO));
-    FanOutReport<String, Integer> report = FanOutReport.of(results, 4, Duration.ZERO);
+    FanOutReport<String, Integer> report =
+        viaIndex ? indexed(results, 4, Duration.ZERO) : FanOutReport.of(results, 4, Duration.ZERO);
 
     assertThat(report.values()).containsExactly(entry("b", 2), entry("a", null), entry("c", 3));
     assertThat(report.values().get("c")).isEqualTo(3);
@@ -90,6 +112,14 @@ class FanOutReportTest {
     copy.put("c", 3);
     assertThat(report.values()).isEqualTo(copy).hasSameHashCodeAs(copy);
     assertThat(report.errors()).containsExactly(entry("x", boom));
+    assertThat(report.errors().get("b")).isNull();
+    assertThat(report.errors().containsKey("b")).isFalse();
+    assertThat(report.successes().get("x")).isNull();
+    assertThat(report.successes().get("nobody")).isNull();
+    assertThat(report.successes().keySet()).containsExactly("b", "a", "c");
+    assertThat(report.failures().get("x").attempts()).isEqualTo(3);
+    assertThat(report.succeeded()).isEqualTo(3);
+    assertThat(report.failed()).isEqualTo(1);
     assertThatThrownBy(() -> report.values().put("d", 4))
         .isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> report.errors().clear())

@@ -329,4 +329,111 @@ class WorkerPoolFanOutTest {
             });
     assertThat(report.succeeded()).isEqualTo(10);
   }
+
+  @Test
+  void theReportListsResultsInCompletionOrderAndFindsEachByKey() throws Exception {
+    CountDownLatch secondReported = new CountDownLatch(1);
+    FanOutReport<String, String> report =
+        pool.fanOutAndWait(
+            List.of("first", "second", "third"),
+            key -> {
+              if (key.equals("first")) {
+                assertThat(secondReported.await(10, TimeUnit.SECONDS)).isTrue();
+              }
+              if (key.equals("third")) {
+                throw new IllegalStateException("third fails");
+              }
+              return key.toUpperCase(java.util.Locale.ROOT);
+            },
+            progress -> {
+              if (progress.done() == 2) {
+                secondReported.countDown();
+              }
+            });
+
+    assertThat(report.values().keySet()).containsExactly("second", "first");
+    assertThat(report.values()).containsEntry("first", "FIRST").containsEntry("second", "SECOND");
+    assertThat(report.values().get("third")).isNull();
+    assertThat(report.values().get("nobody")).isNull();
+    assertThat(report.errors()).containsOnlyKeys("third");
+    assertThat(report.errors().get("first")).isNull();
+    assertThat(report.failures().get("third").error()).hasMessage("third fails");
+  }
+
+  @Test
+  void aKeysElapsedTimeIsItsOwnNotTheRunBeforeIt() throws Exception {
+    pool.close();
+    pool =
+        WorkerPool.builder(ParallelConfig.builder().maxWorkers(1).build())
+            .name("one")
+            .threadFactory(threads)
+            .build();
+    Duration slow = Duration.ofMillis(200);
+    FanOutReport<String, String> report =
+        pool.fanOutAndWait(
+            List.of("slow", "fast"),
+            key -> {
+              if (key.equals("slow")) {
+                Thread.sleep(slow.toMillis()); // the simulated slow call
+              }
+              return key;
+            });
+    assertThat(report.successes().get("slow").elapsed()).isGreaterThanOrEqualTo(slow);
+    assertThat(report.successes().get("fast").elapsed()).isLessThan(slow);
+
+    // A slow progress listener runs in the worker between two keys: it counts for neither.
+    CountDownLatch listened = new CountDownLatch(1);
+    FanOutReport<String, String> listenedTo =
+        pool.fanOutAndWait(
+            List.of("first", "second"),
+            key -> key,
+            progress -> {
+              if (progress.done() == 1) {
+                try {
+                  Thread.sleep(slow.toMillis()); // a listener that blocks
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                listened.countDown();
+              }
+            });
+    assertThat(listened.getCount()).isZero();
+    assertThat(listenedTo.successes().values())
+        .allSatisfy(result -> assertThat(result.elapsed()).isLessThan(slow));
+  }
+
+  @Test
+  void keysThatChangeWhileTheyAreReadAreRejected() {
+    List<Integer> shrinking = List.of(1, 2);
+    java.util.Collection<Integer> saysThree =
+        new java.util.AbstractCollection<>() {
+          @Override
+          public java.util.Iterator<Integer> iterator() {
+            return shrinking.iterator();
+          }
+
+          @Override
+          public int size() {
+            return 3;
+          }
+        };
+    java.util.Collection<Integer> saysOne =
+        new java.util.AbstractCollection<>() {
+          @Override
+          public java.util.Iterator<Integer> iterator() {
+            return shrinking.iterator();
+          }
+
+          @Override
+          public int size() {
+            return 1;
+          }
+        };
+    assertThatThrownBy(() -> pool.fanOutAndWait(saysThree, key -> key))
+        .isInstanceOf(java.util.ConcurrentModificationException.class)
+        .hasMessage("keys changed while the fan-out read them");
+    assertThatThrownBy(() -> pool.fanOut(saysOne, key -> key))
+        .isInstanceOf(java.util.ConcurrentModificationException.class);
+    assertThat(pool.status()).isEqualTo(new PoolStatus(0, 0, 0, 0, 0));
+  }
 }
