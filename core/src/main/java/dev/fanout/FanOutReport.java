@@ -280,19 +280,12 @@ public record FanOutReport<K, V>(
         @Override
         public Iterator<Entry<K, R>> iterator() {
           return new Iterator<>() {
-            private int next = advance(0);
-
-            private int advance(int from) {
-              int i = from;
-              while (i < inCompletionOrder.size() && !isOurs(inCompletionOrder.get(i))) {
-                i++;
-              }
-              return i;
-            }
+            private int position;
+            private int left = size; // so that a walk stops at the last result of its kind
 
             @Override
             public boolean hasNext() {
-              return next < inCompletionOrder.size();
+              return left > 0;
             }
 
             @Override
@@ -301,8 +294,11 @@ public record FanOutReport<K, V>(
               if (!hasNext()) {
                 throw new NoSuchElementException();
               }
-              Result<K, ?> result = inCompletionOrder.get(next);
-              next = advance(next + 1);
+              Result<K, ?> result = inCompletionOrder.get(position++);
+              while (!isOurs(result)) {
+                result = inCompletionOrder.get(position++);
+              }
+              left--;
               return new SimpleImmutableEntry<>(result.key(), (R) result);
             }
           };

@@ -308,10 +308,11 @@ public final class WorkerPool implements AutoCloseable {
     }
     @SuppressWarnings("unchecked")
     List<Result<K, V>> results = (List<Result<K, V>>) (List<?>) Arrays.asList(fanOut.collected);
+    Map<Object, Job> byKey = fanOut.byKey;
     return FanOutReport.indexed(
         results,
         key -> {
-          Job job = fanOut.byKey.get(key);
+          Job job = byKey.get(key);
           @SuppressWarnings("unchecked")
           Result<K, V> result = job == null ? null : (Result<K, V>) (Result<?, ?>) job.result;
           return result;
