@@ -684,10 +684,10 @@ public final class WorkerPool implements AutoCloseable {
    * @return a clock reading taken after the job was handed over: the next job's start
    */
   private long runJob(Job job) {
-    long start = job.startNanos;
     if (job.isCompleted()) {
-      return start; // cancelled between being taken and this thread starting
+      return System.nanoTime(); // cancelled between being taken and this thread starting
     }
+    long start = job.startNanos;
     Outcome<Object> outcome = retryPolicy.execute(job, retryCounter);
     long end = System.nanoTime();
     Duration elapsed = Duration.ofNanos(end - start);
