@@ -1,6 +1,7 @@
 package dev.fanout;
 
 import dev.fanout.internal.Cancelled;
+import dev.fanout.internal.Names;
 import dev.fanout.internal.NoProgress;
 import dev.fanout.internal.PoolMeters;
 import dev.fanout.rate.RateGate;
@@ -1217,10 +1218,7 @@ public final class WorkerPool implements AutoCloseable {
     /** The pool's name for threads, logs and meters; by default {@code pool-<n>}. */
     public Builder name(String name) {
       Objects.requireNonNull(name, "name");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
-      }
-      this.name = name;
+      this.name = Names.nonBlank(name);
       return this;
     }
 

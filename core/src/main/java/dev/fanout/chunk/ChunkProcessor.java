@@ -1,5 +1,6 @@
 package dev.fanout.chunk;
 
+import dev.fanout.internal.Names;
 import dev.fanout.retry.Outcome;
 import dev.fanout.retry.RetryPolicy;
 import io.micrometer.core.instrument.Counter;
@@ -559,10 +560,7 @@ public final class ChunkProcessor<E, K> {
     /** The name used in thread names and the {@code name} meter tag; default {@code chunks}. */
     public Builder<E, K> name(String name) {
       Objects.requireNonNull(name, "name");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
-      }
-      this.name = name;
+      this.name = Names.nonBlank(name);
       return this;
     }
 

@@ -1,5 +1,6 @@
 package dev.fanout.rate;
 
+import dev.fanout.internal.Names;
 import dev.fanout.time.Sleeper;
 import dev.fanout.time.Ticker;
 import io.micrometer.core.instrument.Gauge;
@@ -252,10 +253,7 @@ public final class AdaptiveRateGate implements RateGate {
     /** The name for the {@code name} meter tag; {@code default} unless set. */
     public Builder name(String name) {
       Objects.requireNonNull(name, "name must not be null");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
-      }
-      this.name = name;
+      this.name = Names.nonBlank(name);
       return this;
     }
 

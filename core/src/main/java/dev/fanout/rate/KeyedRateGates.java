@@ -1,5 +1,6 @@
 package dev.fanout.rate;
 
+import dev.fanout.internal.Names;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -231,10 +232,7 @@ public final class KeyedRateGates<K> {
     /** The name for the {@code name} meter tag; {@code default} unless set. */
     public Builder<K> name(String name) {
       Objects.requireNonNull(name, "name must not be null");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
-      }
-      this.name = name;
+      this.name = Names.nonBlank(name);
       return this;
     }
 

@@ -1,5 +1,6 @@
 package dev.fanout.retry;
 
+import dev.fanout.internal.Names;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -163,10 +164,7 @@ public final class RetryBudget {
     /** The name for messages and meters; {@code default} unless set. */
     public Builder name(String name) {
       Objects.requireNonNull(name, "name must not be null");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
-      }
-      this.name = name;
+      this.name = Names.nonBlank(name);
       return this;
     }
 

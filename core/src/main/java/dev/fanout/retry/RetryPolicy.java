@@ -1,5 +1,6 @@
 package dev.fanout.retry;
 
+import dev.fanout.internal.Names;
 import dev.fanout.internal.RetryMeters;
 import dev.fanout.internal.Throwables;
 import dev.fanout.time.Sleeper;
@@ -623,10 +624,7 @@ public final class RetryPolicy {
     /** The name for logs and meters; {@code default} unless set. */
     public Builder name(String name) {
       Objects.requireNonNull(name, "name must not be null");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
-      }
-      this.name = name;
+      this.name = Names.nonBlank(name);
       return this;
     }
 
