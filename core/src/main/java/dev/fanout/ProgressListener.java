@@ -8,8 +8,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Told how a fan-out advances, once per delivered result, on the thread that delivered it. Keep
- * it quick and non-blocking; an exception it throws is logged and otherwise ignored.
+ * Told how a fan-out advances, once per delivered result, on the thread that delivered it.
+ *
+ * <p>Calls for one fan-out come one at a time and in order: {@link Progress#done()} goes 1, 2, ...
+ * up to the total, so the last call is the complete one, and it returns before the fan-out counts
+ * as finished (before {@code fanOutAndWait} returns). A listener shared by several fan-outs may be
+ * called concurrently for different ones. Keep it quick and non-blocking: while it runs, other
+ * workers of the same fan-out wait to report. An exception it throws is logged and otherwise
+ * ignored.
  *
  * {@snippet :
  * FanOutReport<String, Integer> report = pool.fanOutAndWait(

@@ -1058,8 +1058,15 @@ public final class WorkerPool implements AutoCloseable {
     final long startNanos = System.nanoTime();
     volatile long endNanos;
     final AtomicInteger done = new AtomicInteger();
+    /** Failures so far; counted only for the progress listener. */
     final AtomicInteger failures = new AtomicInteger();
     final AtomicBoolean listenerFailed = new AtomicBoolean();
+    /**
+     * Held while counting a result and telling the progress listener, so that the listener sees
+     * 1, 2, ... {@link #total} in order, one call at a time, and the last call happens before the
+     * fan-out counts as finished.
+     */
+    final ReentrantLock progressLock = new ReentrantLock();
     volatile @Nullable ScheduledFuture<?> deadlineTimer;
 
     /**
@@ -1121,10 +1128,18 @@ public final class WorkerPool implements AutoCloseable {
         collected[nextSlot.getAndIncrement()] = result;
       }
       boolean isFailure = result instanceof Result.Failure;
-      int failedSoFar = isFailure ? failures.incrementAndGet() : failures.get();
-      int doneSoFar = done.incrementAndGet();
+      int doneSoFar;
       if (reportsProgress) {
-        reportProgress(doneSoFar, failedSoFar);
+        progressLock.lock();
+        try {
+          int failedSoFar = isFailure ? failures.incrementAndGet() : failures.get();
+          doneSoFar = done.incrementAndGet();
+          reportProgress(doneSoFar, failedSoFar);
+        } finally {
+          progressLock.unlock();
+        }
+      } else {
+        doneSoFar = done.incrementAndGet();
       }
       if (isFailure && options.failureMode() == FailureMode.FAIL_FAST && !result.isCancelled()) {
         cancelAll("cancelled because key " + result.key() + " failed (fail-fast)");

@@ -278,6 +278,47 @@ class WorkerPoolFanOutTest {
   }
 
   @Test
+  void progressComesInOrderOneCallAtATimeAndEndsBeforeTheFanOutReturns() throws Exception {
+    // Eight workers finishing 2,000 keys at once: a listener that is not thread-safe still sees
+    // done = 1, 2, ... 2,000 with failures never going back, and the complete call is in before
+    // fanOutAndWait returns.
+    try (WorkerPool wide =
+        WorkerPool.builder(ParallelConfig.builder().maxWorkers(8).build())
+            .name("progress")
+            .threadFactory(threads)
+            .build()) {
+      int total = 2_000;
+      List<Progress> seen = new ArrayList<>();
+      AtomicInteger inside = new AtomicInteger();
+      AtomicInteger overlaps = new AtomicInteger();
+      FanOutReport<Integer, Integer> report =
+          wide.fanOutAndWait(
+              keys(total),
+              key -> {
+                if (key % 7 == 0) {
+                  throw new IllegalStateException("key " + key);
+                }
+                return key;
+              },
+              progress -> {
+                if (inside.incrementAndGet() > 1) {
+                  overlaps.incrementAndGet();
+                }
+                seen.add(progress);
+                inside.decrementAndGet();
+              });
+
+      assertThat(overlaps).hasValue(0);
+      assertThat(seen)
+          .extracting(Progress::done)
+          .containsExactlyElementsOf(IntStream.rangeClosed(1, total).boxed().toList());
+      assertThat(seen).extracting(Progress::failed).isSorted();
+      assertThat(seen.getLast().isComplete()).isTrue();
+      assertThat(seen.getLast().failed()).isEqualTo(report.failed()).isEqualTo(286);
+    }
+  }
+
+  @Test
   void rejectsBadInputWithoutAcceptingAnything() {
     assertThatThrownBy(() -> pool.fanOut(null, key -> key))
         .isInstanceOf(NullPointerException.class)
