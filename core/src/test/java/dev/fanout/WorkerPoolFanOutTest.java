@@ -356,7 +356,9 @@ class WorkerPoolFanOutTest {
     assertThat(report.succeeded()).isEqualTo(38);
     assertThat(report.errors().get(3)).isInstanceOf(OutOfMemoryError.class);
     assertThat(report.errors().get(4)).isInstanceOf(StackOverflowError.class);
-    await().untilAsserted(() -> assertThat(threads.live()).isZero());
+    await().untilAsserted(() -> assertThat(threads.aliveThreads()).isEmpty());
+    // The OutOfMemoryError ended its worker; the StackOverflowError did not end its own.
+    assertThat(threads.uncaught()).singleElement().isSameAs(report.errors().get(3));
   }
 
   @Test
