@@ -78,7 +78,7 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
   void reaperLeavesALeaseWhoseRenewalWasInFlight() throws Exception {
     JdbcClaimLeaseRepository<Long> repository = dedicated("race_item");
     Pools.execute(dataSource(), "INSERT INTO race_item (id) VALUES (1)");
-    Claim<Long> claim = repository.claim("renewer", 1, Duration.ofMillis(800)).get(0);
+    Claim<Long> claim = repository.claim("renewer", 1, Duration.ofSeconds(2)).get(0);
     String now = dialect() == SqlDialect.POSTGRESQL ? "now()" : "CURRENT_TIMESTAMP";
     String plusMinute =
         dialect() == SqlDialect.POSTGRESQL

@@ -3,7 +3,6 @@ package dev.fanout.jdbc;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.fanout.lease.ClaimLeaseRepository;
 import dev.fanout.testkit.AbstractClaimLeaseRepositoryTest;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.LongStream;
@@ -60,10 +59,5 @@ class H2ClaimLeaseRepositoryConformanceTest extends AbstractClaimLeaseRepository
   @Override
   protected Instant now() {
     return repository.databaseTime();
-  }
-
-  @Override
-  protected Duration shortLease() {
-    return Duration.ofSeconds(1);
   }
 }

@@ -70,7 +70,8 @@ class PostgresCrashTest {
 
       Path logs = Path.of("target", "crash-test");
       Files.createDirectories(logs);
-      // Leases of 2 s renewed every 0.5 s; reapers every 0.3 s; 40 ms of work per item.
+      // Leases of 6 s renewed every second, so a live instance survives stalls of up to 5 s on a
+      // loaded machine; reapers every 0.3 s; 40 ms of work per item.
       Instance killedA = launch(url, "killed-a", logs);
       Instance killedB = launch(url, "killed-b", logs);
       Instance frozen = launch(url, "frozen", logs);
@@ -227,8 +228,8 @@ class PostgresCrashTest {
             name,
             "2", // concurrency
             "4", // batch size
-            "2000", // lease ms
-            "500", // heartbeat ms
+            "6000", // lease ms
+            "1000", // heartbeat ms
             "300", // reaper ms
             "40"); // work ms per item
     Process process =
