@@ -56,11 +56,13 @@ class WorkerPoolCloseTest {
   @Test
   void closeOutOfPatienceCancelsQueuedAndInterruptsRunningAndReportsAll() throws Exception {
     WorkerPool pool = pool(Duration.ofMillis(100));
+    CountDownLatch running = new CountDownLatch(2);
     AtomicInteger interrupted = new AtomicInteger();
     ResultChannel<Integer, Integer> channel =
         pool.fanOut(
             IntStream.range(0, 10).boxed().toList(),
             key -> {
+              running.countDown();
               try {
                 new CountDownLatch(1).await();
               } catch (InterruptedException e) {
@@ -69,7 +71,7 @@ class WorkerPoolCloseTest {
               }
               return key;
             });
-    await().untilAsserted(() -> assertThat(pool.status().active()).isEqualTo(2));
+    await().untilAsserted(() -> assertThat(running.getCount()).isZero()); // both tasks started
     pool.close();
     assertThat(interrupted.get()).isEqualTo(2);
     FanOutReport<Integer, Integer> report = channel.awaitReport();

@@ -80,7 +80,7 @@ class WorkerPoolRetryRateTest {
     AtomicInteger calls = new AtomicInteger();
     try (WorkerPool pool =
         WorkerPool.builder(
-                ParallelConfig.builder().maxWorkers(1).taskTimeout(Duration.ofMillis(100)).build())
+                ParallelConfig.builder().maxWorkers(1).taskTimeout(Duration.ofSeconds(1)).build())
             .retryPolicy(NO_WAIT)
             .build()) {
       TaskHandle<String, String> handle =

@@ -302,12 +302,14 @@ class ClaimWorkersTest {
     InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
     repository.addAll(items(2));
     CountDownLatch never = latch();
+    CountDownLatch handling = new CountDownLatch(2);
     AtomicInteger interrupted = new AtomicInteger();
     ClaimWorkers<String> workers =
         start(
             ClaimWorkers.builder(
                     repository,
                     (Claim<String> c) -> {
+                      handling.countDown();
                       try {
                         never.await();
                       } catch (InterruptedException e) {
@@ -316,7 +318,9 @@ class ClaimWorkersTest {
                       }
                     })
                 .config(fast().concurrency(2).batchSize(1).build()));
-    await().atMost(ofSeconds(10)).until(() -> workers.status().activeWorkers() == 2);
+    // Both handlers running: a worker that has not reached its handler would give its item back
+    // unhandled when stopped.
+    await().atMost(ofSeconds(10)).until(() -> handling.getCount() == 0);
 
     assertThat(workers.stop(ofMillis(100))).isTrue();
 
@@ -462,7 +466,8 @@ class ClaimWorkersTest {
                     fast()
                         .concurrency(4)
                         .batchSize(50)
-                        .completionBatching(100, ofMillis(20))
+                        // Lingers long enough to fill its batches even on a busy machine.
+                        .completionBatching(100, ofMillis(200))
                         .build()));
 
     await().atMost(ofSeconds(30)).until(() -> workers.status().completed() == 400);
@@ -478,9 +483,10 @@ class ClaimWorkersTest {
   void stopFlushesCompletionsStillWaitingInTheFlusher() {
     InMemoryClaimLeaseRepository<String> store = InMemoryClaimLeaseRepository.create();
     store.addAll(items(10));
+    AtomicInteger handled = new AtomicInteger();
     ClaimWorkers<String> workers =
         start(
-            ClaimWorkers.builder(store, (Claim<String> c) -> {})
+            ClaimWorkers.builder(store, (Claim<String> c) -> handled.incrementAndGet())
                 .config(
                     fast()
                         .concurrency(1)
@@ -488,7 +494,8 @@ class ClaimWorkersTest {
                         .leaseDuration(ofMinutes(10))
                         .completionBatching(1000, ofMinutes(2)) // would linger for 2 minutes
                         .build()));
-    await().atMost(ofSeconds(10)).until(() -> workers.status().claimed() == 10);
+    // Every handler called, so stopping gives nothing back: all 10 wait in the flusher.
+    await().atMost(ofSeconds(10)).until(() -> handled.get() == 10);
 
     assertThat(workers.stop(ofSeconds(10))).isTrue();
 
@@ -514,7 +521,20 @@ class ClaimWorkersTest {
                 .name("metered")
                 .meterRegistry(registry)
                 .config(fast().maxAttempts(1).build()));
-    await().atMost(ofSeconds(10)).until(() -> repository.counts().settled());
+    // The store settles each item before the counters count it and the item stops being held.
+    await()
+        .atMost(ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(repository.counts().settled()).isTrue();
+              assertThat(workers.status())
+                  .extracting(
+                      ClaimWorkersStatus::completed,
+                      ClaimWorkersStatus::failed,
+                      ClaimWorkersStatus::held,
+                      ClaimWorkersStatus::activeWorkers)
+                  .containsExactly(10L, 1L, 0, 0);
+            });
 
     assertThat(count(registry, "claimed")).isEqualTo(11);
     assertThat(count(registry, "completed")).isEqualTo(10);
@@ -621,9 +641,15 @@ class ClaimWorkersTest {
                     (Claim<String> c) -> handled.merge(c.item(), c.attempt(), Integer::sum))
                 .config(fast().reaperInterval(ofMillis(10)).build()));
 
-    await().atMost(ofSeconds(10)).until(() -> workers.status().completed() == 3);
+    // The reaper counts what it reclaimed after the store call, when workers may be done already.
+    await()
+        .atMost(ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(workers.status())
+                    .extracting(ClaimWorkersStatus::completed, ClaimWorkersStatus::reclaimed)
+                    .containsExactly(3L, 3L));
 
-    assertThat(workers.status().reclaimed()).isEqualTo(3);
     assertThat(handled)
         .containsOnlyKeys(items(3))
         .allSatisfy((item, attempt) -> assertThat(attempt).isEqualTo(2));
