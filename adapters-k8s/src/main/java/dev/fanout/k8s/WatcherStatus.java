@@ -2,7 +2,8 @@ package dev.fanout.k8s;
 
 /**
  * A snapshot of a {@link NamespaceWatcher}. Counters are cumulative since the watcher was built;
- * the rest is current.
+ * the rest is current. A plan run is counted once its {@link PlanListener} was told and its meters
+ * recorded.
  *
  * @param running whether the watcher was started and not closed
  * @param leader whether this replica provisions: it holds the lease, or runs without leader

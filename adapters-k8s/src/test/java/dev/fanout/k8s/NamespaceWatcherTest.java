@@ -18,6 +18,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -77,8 +78,9 @@ class NamespaceWatcherTest {
 
   @Test
   void threeNamespacesCreatedAtOnceTakeAboutOneNamespacesTime() throws Exception {
-    NamespaceWatcher watcher =
-        started(watcher(original(recorder.sleeping(Duration.ofMillis(200)))));
+    // Steps of 1 s: one plan takes 2 s, long next to the time events take to arrive on a busy
+    // machine, so the three plans overlap however their starts spread.
+    NamespaceWatcher watcher = started(watcher(original(recorder.sleeping(Duration.ofSeconds(1)))));
     List<String> names = List.of("test101", "test102", "test103");
 
     CountDownLatch go = new CountDownLatch(1);
@@ -101,7 +103,7 @@ class NamespaceWatcherTest {
     for (Thread creator : creators) {
       creator.join();
     }
-    await().until(() -> watcher.status().provisioned() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> watcher.status().provisioned() == 3);
 
     long[] firstStart = new long[3];
     long[] lastEnd = new long[3];
@@ -125,10 +127,9 @@ class NamespaceWatcherTest {
     assertThat(max(firstStart))
         .as("every namespace started before any finished")
         .isLessThan(min(lastEnd));
-    assertThat(Duration.ofNanos(startSpread)).isLessThan(Duration.ofMillis(150));
     assertThat(total)
-        .as("all three in well under twice one namespace's time")
-        .isLessThan(onePlan * 3 / 2);
+        .as("all three in less than twice one namespace's time (in a row: three times)")
+        .isLessThan(onePlan * 2);
     watcher.close();
     assertThat(threads.alive()).isEmpty();
   }
@@ -152,7 +153,16 @@ class NamespaceWatcherTest {
     cluster.create("test-bad");
     cluster.create("test-flaky");
     cluster.create("test-good");
-    await().until(() -> watcher.status().provisioned() == 2 && watcher.status().failed() == 1);
+    // The end state: all three counted, reported and their workers gone (the in-flight gauge).
+    await()
+        .until(
+            () -> {
+              WatcherStatus s = watcher.status();
+              return s.provisioned() == 2
+                  && s.failed() == 1
+                  && s.inFlight() == 0
+                  && cluster.finished.size() == 3;
+            });
 
     PlanReport bad = cluster.onlyReport(PlanPhase.CREATION, "test-bad");
     assertThat(bad.status()).isEqualTo(PlanStatus.FAILED);
@@ -203,6 +213,29 @@ class NamespaceWatcherTest {
     assertThat(registry.find("fanout.k8s.plans").counters())
         .as("meters removed on close")
         .isEmpty();
+  }
+
+  @Test
+  void aPlanRunIsCountedOnlyOnceItsListenerWasToldAndItsMetersRecorded() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    AtomicReference<NamespaceWatcher> self = new AtomicReference<>();
+    Queue<WatcherStatus> seenByListener = new ConcurrentLinkedQueue<>();
+    NamespaceWatcher watcher =
+        started(
+            watcher(original(recorder.sleeping(Duration.ZERO)))
+                .meterRegistry(registry)
+                .listener((phase, report) -> seenByListener.add(self.get().status())));
+    self.set(watcher);
+
+    cluster.create("test101");
+    await().until(() -> watcher.status().provisioned() == 1);
+
+    assertThat(seenByListener)
+        .singleElement()
+        .extracting(WatcherStatus::provisioned)
+        .as("not counted yet while the listener is told")
+        .isEqualTo(0L);
+    assertThat(registry.get("fanout.k8s.plans").counter().count()).isEqualTo(1);
   }
 
   @Test
@@ -439,19 +472,28 @@ class NamespaceWatcherTest {
   }
 
   @Test
-  void closeDrainsInFlightWorkWithinTheShutdownTimeout() {
+  void closeDrainsInFlightWorkWithinTheShutdownTimeout() throws Exception {
+    // Steps wait for a gate that opens only once close() has begun, then take 300 ms: both
+    // namespaces are surely in flight when it begins, however slow the machine.
+    CountDownLatch closing = new CountDownLatch(1);
     NamespaceWatcher watcher =
         started(
-            watcher(original(recorder.sleeping(Duration.ofMillis(300))))
+            watcher(original(recorder.gated(closing, Duration.ofMillis(300))))
                 .shutdownTimeout(Duration.ofSeconds(20)));
     cluster.create("test101");
     cluster.create("test102");
-    await().until(() -> recorder.running.get() == 10); // both namespaces' five independent steps
+    await().until(() -> recorder.started.get() == 10); // both namespaces' five independent steps
+    assertThat(recorder.running).as("all ten at the gate").hasValue(10);
 
-    watcher.close();
+    Thread closer = Thread.ofVirtual().start(watcher::close);
+    await().until(() -> !watcher.status().running());
+    closing.countDown();
 
+    assertThat(closer.join(Duration.ofSeconds(30))).as("close returned").isTrue();
     assertThat(watcher.status().provisioned()).as("drained, not cancelled").isEqualTo(2);
     assertThat(watcher.status().cancelled()).isZero();
+    assertThat(recorder.interrupted).hasValue(0);
+    assertThat(recorder.executions).hasSize(12);
     assertThat(watcher.status().running()).isFalse();
     assertThat(threads.alive()).isEmpty();
   }

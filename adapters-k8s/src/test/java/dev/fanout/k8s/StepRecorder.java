@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -26,6 +28,10 @@ final class StepRecorder {
       String outcome) {}
 
   final Queue<Execution> executions = new ConcurrentLinkedQueue<>();
+
+  /** Executions started so far, of any namespace and step: only ever grows. */
+  final AtomicInteger started = new AtomicInteger();
+
   final AtomicInteger running = new AtomicInteger();
   final AtomicInteger interrupted = new AtomicInteger();
   private final Map<String, AtomicInteger> starts = new ConcurrentHashMap<>();
@@ -62,6 +68,43 @@ final class StepRecorder {
             });
   }
 
+  /** A step that waits (interruptibly) for {@code gate} to open, then takes {@code latency}. */
+  StepAction gated(CountDownLatch gate, Duration latency) {
+    return ctx ->
+        record(
+            ctx,
+            () -> {
+              gate.await();
+              Thread.sleep(latency);
+            });
+  }
+
+  /**
+   * A step that counts {@code meeting} down (on its first attempt only), then waits
+   * (interruptibly, up to {@code patience}) for it to reach zero, and fails if it does not: steps
+   * that share a latch counting their number can only all succeed if they all run at once.
+   */
+  StepAction meeting(CountDownLatch meeting, Duration patience) {
+    return ctx ->
+        record(
+            ctx,
+            () -> {
+              if (ctx.attempt() == 1) {
+                meeting.countDown();
+              }
+              if (!meeting.await(patience.toNanos(), TimeUnit.NANOSECONDS)) {
+                throw new IllegalStateException(
+                    ctx.step()
+                        + " of "
+                        + ctx.namespace()
+                        + " waited "
+                        + patience
+                        + " for steps that never came: "
+                        + meeting.getCount());
+              }
+            });
+  }
+
   /** A step that fails its first {@code failures} attempts for namespaces matching {@code who}. */
   StepAction failing(int failures, Predicate<String> who, Duration latency) {
     return ctx ->
@@ -89,6 +132,7 @@ final class StepRecorder {
     starts
         .computeIfAbsent(key(ctx.namespace(), ctx.step()), k -> new AtomicInteger())
         .incrementAndGet();
+    started.incrementAndGet();
     running.incrementAndGet();
     long start = System.nanoTime();
     String outcome = "succeeded";

@@ -404,19 +404,22 @@ public final class Reconciler {
           provisionedUids.put(name, uid);
         }
         markProvisioned(name, uid);
-        counters.provisioned.increment();
         log.info("Namespace {} provisioned: {}", name, report.summary());
       }
       case FAILED -> {
-        counters.failed.increment();
         log.warn("Namespace {} not provisioned: {}", name, report.summary());
       }
       case CANCELLED -> {
-        counters.cancelled.increment();
         log.info("Creation of namespace {} cancelled: {}", name, report.summary());
       }
     }
     finished(PlanPhase.CREATION, report);
+    // Counted last: whoever sees the count sees the report and its meters.
+    switch (report.status()) {
+      case SUCCEEDED -> counters.provisioned.increment();
+      case FAILED -> counters.failed.increment();
+      case CANCELLED -> counters.cancelled.increment();
+    }
   }
 
   /**
@@ -455,13 +458,13 @@ public final class Reconciler {
     PlanReport report = plan.run(namespace);
     boolean succeeded = report.status() == PlanStatus.SUCCEEDED;
     if (succeeded) {
-      counters.deleted.increment();
       log.info("Namespace {} cleaned up: {}", name, report.summary());
     } else {
-      counters.deletionFailed.increment();
       log.warn("Clean-up of namespace {} incomplete: {}", name, report.summary());
     }
     finished(PlanPhase.DELETION, report);
+    // Counted last, as a creation is.
+    (succeeded ? counters.deleted : counters.deletionFailed).increment();
     return succeeded;
   }
 
