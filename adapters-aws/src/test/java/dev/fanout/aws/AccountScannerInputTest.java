@@ -17,7 +17,7 @@ class AccountScannerInputTest {
   @BeforeEach
   void start() {
     aws = new FakeAws();
-    clients = aws.clients(Duration.ofSeconds(5));
+    clients = aws.clients();
   }
 
   @AfterEach

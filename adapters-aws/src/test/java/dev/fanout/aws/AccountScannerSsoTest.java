@@ -2,7 +2,6 @@ package dev.fanout.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,7 +20,7 @@ class AccountScannerSsoTest {
   @BeforeEach
   void start() {
     aws = new FakeAws();
-    clients = aws.clients(Duration.ofSeconds(5));
+    clients = aws.clients();
   }
 
   @AfterEach

@@ -27,7 +27,7 @@ class AccountScannerTest {
   @BeforeEach
   void start() {
     aws = new FakeAws();
-    clients = aws.clients(Duration.ofMillis(800));
+    clients = aws.clients();
   }
 
   @AfterEach
@@ -37,6 +37,10 @@ class AccountScannerTest {
   }
 
   AccountScanner.Builder scanner() {
+    return scanner(clients);
+  }
+
+  AccountScanner.Builder scanner(AwsClients clients) {
     return AccountScanner.builder(clients)
         .credentials(AccountCredentials.assumeRole("OrganizationAccountAccessRole"))
         .regions(REGIONS)
@@ -132,14 +136,17 @@ class AccountScannerTest {
       }
     }
     // A/eu-west-1: its second page always answers 500; B/us-east-1: DescribeCluster resets the
-    // connection; C/eu-west-1: ListClusters answers after the read timeout (800 ms).
+    // connection; C/eu-west-1: ListClusters answers long after the read timeout.
     aws.alwaysFail(aws.listClustersRequest(A, "eu-west-1", FakeAws.tokenOf(A, "eu-west-1", 1)), FakeAws.serverError());
     aws.alwaysFail(aws.describeClusterRequest(B, "us-east-1", "c2"), FakeAws.connectionReset());
     aws.alwaysFail(
         aws.listClustersRequest(C, "eu-west-1", null),
-        aws.json("{\"clusters\":[]}").withFixedDelay(1_500));
+        aws.json("{\"clusters\":[]}").withFixedDelay(FakeAws.TOO_LATE_MS));
 
-    ScanReport report = scanner().accounts(AccountSource.of(A, B, C, D)).build().scan();
+    ScanReport report;
+    try (AwsClients impatient = aws.clients(FakeAws.SHORT_READ_TIMEOUT)) {
+      report = scanner(impatient).accounts(AccountSource.of(A, B, C, D)).build().scan();
+    }
 
     assertThat(report.failures())
         .extracting(f -> f.accountId() + "/" + f.region())
@@ -200,25 +207,25 @@ class AccountScannerTest {
   void theDeadlineCancelsWhatIsLeftAndReportsIt() throws Exception {
     aws.assumeRole(A);
     aws.eksClusters(A, "us-east-1", List.of(List.of()));
-    aws.alwaysFail(aws.listClustersRequest(A, "eu-west-1", null), aws.json("{\"clusters\":[]}").withFixedDelay(3_000));
-    AwsClients patient = aws.clients(Duration.ofSeconds(10));
-    try {
-      ScanReport report =
-          AccountScanner.builder(patient)
-              .accounts(AccountSource.of(A))
-              .credentials(AccountCredentials.assumeRole("r"))
-              .regions(REGIONS)
-              .config(TestPolicies.CONFIG.toBuilder().timeout(Duration.ofMillis(1_000)).build())
-              .retryPolicy(TestPolicies.fast(0))
-              .build()
-              .scan();
-      assertThat(report.failures()).hasSize(1);
-      assertThat(report.failures().getFirst().region()).isEqualTo("eu-west-1");
-      assertThat(report.failures().getFirst().error()).isInstanceOf(java.util.concurrent.CancellationException.class);
-      assertThat(report.elapsed()).isLessThan(Duration.ofMillis(2_900));
-    } finally {
-      patient.close();
-    }
+    // A first scan loads the SDK's classes, which would otherwise take part of the deadline.
+    scanner().regions("us-east-1").accounts(AccountSource.of(A)).build().scan();
+    // The answer comes before the clients' read timeout but long after the scan's deadline.
+    aws.alwaysFail(
+        aws.listClustersRequest(A, "eu-west-1", null),
+        aws.json("{\"clusters\":[]}").withFixedDelay(FakeAws.TOO_LATE_MS));
+    ScanReport report =
+        scanner()
+            .accounts(AccountSource.of(A))
+            .config(TestPolicies.CONFIG.toBuilder().timeout(Duration.ofSeconds(2)).build())
+            .retryPolicy(TestPolicies.fast(0))
+            .build()
+            .scan();
+    assertThat(report.failures()).hasSize(1);
+    assertThat(report.failures().getFirst().region()).isEqualTo("eu-west-1");
+    assertThat(report.failures().getFirst().error())
+        .isInstanceOf(java.util.concurrent.CancellationException.class);
+    // A scan that waited for the answer would take all of its delay.
+    assertThat(report.elapsed()).isLessThan(Duration.ofMillis(FakeAws.TOO_LATE_MS - 1_000));
   }
 
   @Test

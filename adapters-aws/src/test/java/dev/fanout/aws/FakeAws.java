@@ -51,6 +51,23 @@ final class FakeAws implements AutoCloseable {
       Pattern.compile("Credential=([^/]+)/\\d{8}/([^/]+)/([^/]+)/aws4_request");
   private static final AtomicInteger SCENARIOS = new AtomicInteger();
 
+  /**
+   * The read timeout of clients whose calls are meant to be answered: far beyond any answer of
+   * this fake on a loaded machine, so that no ordinary answer times out, is retried and throws an
+   * exact count off.
+   */
+  static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * The read timeout of clients in tests where some answers are meant to come too late: each such
+   * attempt costs this long, and the other calls of the test still have 2 s to be answered.
+   */
+  static final Duration SHORT_READ_TIMEOUT = Duration.ofSeconds(2);
+  /**
+   * The delay of an answer meant to come too late: 3 times {@link #SHORT_READ_TIMEOUT}, so that a
+   * late-running timeout still fires long before it. Below {@link #READ_TIMEOUT}.
+   */
+  static final int TOO_LATE_MS = 6_000;
+
   final WireMockServer server;
   /** Delay added to every successful response, to simulate network and service latency. */
   volatile int latencyMs;
@@ -70,6 +87,11 @@ final class FakeAws implements AutoCloseable {
 
   URI endpoint() {
     return URI.create("http://127.0.0.1:" + server.port());
+  }
+
+  /** Clients pointing here with the caller's static credentials and {@link #READ_TIMEOUT}. */
+  AwsClients clients() {
+    return clients(READ_TIMEOUT);
   }
 
   /** Clients pointing here with the caller's static credentials. */

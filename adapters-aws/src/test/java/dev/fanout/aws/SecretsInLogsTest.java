@@ -7,7 +7,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -41,7 +40,7 @@ class SecretsInLogsTest {
   @BeforeEach
   void start() {
     aws = new FakeAws();
-    clients = aws.clients(Duration.ofMillis(800));
+    clients = aws.clients();
     originalErr = System.err;
     captured = new ByteArrayOutputStream();
     System.setErr(new PrintStream(new Tee(captured, originalErr), true, StandardCharsets.UTF_8));

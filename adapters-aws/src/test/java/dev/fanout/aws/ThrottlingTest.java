@@ -31,7 +31,7 @@ class ThrottlingTest {
   @BeforeEach
   void start() {
     aws = new FakeAws();
-    clients = aws.clients(Duration.ofSeconds(5));
+    clients = aws.clients();
   }
 
   @AfterEach
