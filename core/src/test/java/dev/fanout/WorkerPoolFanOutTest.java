@@ -461,35 +461,28 @@ class WorkerPoolFanOutTest {
   @Test
   void keysThatChangeWhileTheyAreReadAreRejected() {
     List<Integer> shrinking = List.of(1, 2);
-    java.util.Collection<Integer> saysThree =
-        new java.util.AbstractCollection<>() {
-          @Override
-          public java.util.Iterator<Integer> iterator() {
-            return shrinking.iterator();
-          }
-
-          @Override
-          public int size() {
-            return 3;
-          }
-        };
-    java.util.Collection<Integer> saysOne =
-        new java.util.AbstractCollection<>() {
-          @Override
-          public java.util.Iterator<Integer> iterator() {
-            return shrinking.iterator();
-          }
-
-          @Override
-          public int size() {
-            return 1;
-          }
-        };
+    java.util.Collection<Integer> saysThree = sizedWrongly(shrinking, 3);
+    java.util.Collection<Integer> saysOne = sizedWrongly(shrinking, 1);
     assertThatThrownBy(() -> pool.fanOutAndWait(saysThree, key -> key))
         .isInstanceOf(java.util.ConcurrentModificationException.class)
         .hasMessage("keys changed while the fan-out read them");
     assertThatThrownBy(() -> pool.fanOut(saysOne, key -> key))
         .isInstanceOf(java.util.ConcurrentModificationException.class);
     assertThat(pool.status()).isEqualTo(new PoolStatus(0, 0, 0, 0, 0));
+  }
+
+  /** {@code keys} as a collection whose {@code size()} says {@code size}, as if they changed. */
+  private static java.util.Collection<Integer> sizedWrongly(List<Integer> keys, int size) {
+    return new java.util.AbstractCollection<>() {
+      @Override
+      public java.util.Iterator<Integer> iterator() {
+        return keys.iterator();
+      }
+
+      @Override
+      public int size() {
+        return size;
+      }
+    };
   }
 }

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -397,29 +398,28 @@ public final class Reconciler {
   private void create(String name, Namespace namespace) {
     log.info("Processing namespace creation: {}", name);
     PlanReport report = creation.run(namespace);
-    switch (report.status()) {
-      case SUCCEEDED -> {
-        String uid = namespace.getMetadata().getUid();
-        if (uid != null) {
-          provisionedUids.put(name, uid);
-        }
-        markProvisioned(name, uid);
-        log.info("Namespace {} provisioned: {}", name, report.summary());
-      }
-      case FAILED -> {
-        log.warn("Namespace {} not provisioned: {}", name, report.summary());
-      }
-      case CANCELLED -> {
-        log.info("Creation of namespace {} cancelled: {}", name, report.summary());
-      }
-    }
+    LongAdder outcome =
+        switch (report.status()) {
+          case SUCCEEDED -> {
+            String uid = namespace.getMetadata().getUid();
+            if (uid != null) {
+              provisionedUids.put(name, uid);
+            }
+            markProvisioned(name, uid);
+            log.info("Namespace {} provisioned: {}", name, report.summary());
+            yield counters.provisioned;
+          }
+          case FAILED -> {
+            log.warn("Namespace {} not provisioned: {}", name, report.summary());
+            yield counters.failed;
+          }
+          case CANCELLED -> {
+            log.info("Creation of namespace {} cancelled: {}", name, report.summary());
+            yield counters.cancelled;
+          }
+        };
     finished(PlanPhase.CREATION, report);
-    // Counted last: whoever sees the count sees the report and its meters.
-    switch (report.status()) {
-      case SUCCEEDED -> counters.provisioned.increment();
-      case FAILED -> counters.failed.increment();
-      case CANCELLED -> counters.cancelled.increment();
-    }
+    outcome.increment(); // counted last: whoever sees the count sees the report and its meters
   }
 
   /**
