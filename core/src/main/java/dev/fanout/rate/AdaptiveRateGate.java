@@ -41,8 +41,10 @@ import org.jspecify.annotations.Nullable;
  *       gate can climb.
  * </ul>
  *
- * A rate change applies to reservations made after it; waiters keep their slots. All guarantees
- * of {@link RateGate} (exact at the current rate, FIFO, interruptible, no lock) hold. With a
+ * A rate change applies to every permit taken after it, those of callers already waiting included;
+ * the interval after a permit already taken stays the one of its time. All guarantees of
+ * {@link RateGate} (exact on return times at the current rate, FIFO, interruptible, lock-free
+ * while nobody waits) hold. With a
  * {@link MeterRegistry} it also publishes the gauge {@code fanout.rate.adaptive.rate} (tag
  * {@code name}).
  */

@@ -8,38 +8,58 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The reservation-based token bucket behind {@link RateGate#spacing}, {@link RateGate#perSecond}
- * and {@link AdaptiveRateGate}: the generic cell rate algorithm (GCRA) with reservations.
+ * The token bucket behind {@link RateGate#spacing}, {@link RateGate#perSecond} and
+ * {@link AdaptiveRateGate}: the generic cell rate algorithm (GCRA) applied to the times permits
+ * are <em>taken</em>, not to planned slots.
  *
  * <p>State is one number, {@code tat} (theoretical arrival time): the time at which the bucket
- * would be full again if nobody else came. A caller arriving at {@code now} computes
+ * would be full again if nobody else came. A permit is taken at the ticker reading {@code now}
+ * only if it is due, and then {@code tat} moves on with one compare-and-set:
  * <pre>
- *   base  = max(tat, now)
- *   grant = max(now, base - tolerance)      tolerance = (burst - 1) * interval
- *   tat'  = base + interval
+ *   due  : now >= tat - tolerance          tolerance = (burst - 1) * interval
+ *   tat' = max(tat, now) + interval
  * </pre>
- * installs {@code tat'} with one compare-and-set and waits until {@code grant}. Because {@code tat}
- * grows by at least {@code interval} per permit, any two permits {@code i < j} (in CAS order) have
- * {@code grant_j >= grant_i + (j - i) * interval - tolerance}, so a window of length {@code t}
- * holds at most {@code burst + t / interval} grants, whatever the interleaving and even with stale
- * readings of {@code now}. Waiters' grants increase in CAS order: first come, first served.
+ * Because {@code tat} grows by at least {@code interval} per permit and each permit's reading
+ * passed the check against the {@code tat} it replaced, any two permits {@code i < j} (in CAS
+ * order) have {@code now_j >= now_i + (j - i) * interval - tolerance}: a window of length
+ * {@code t} holds at most {@code burst + t / interval} readings, whatever the interleaving, however
+ * late a waiter wakes (its reading is taken after it wakes, so it pushes its successors back) and
+ * even with stale readings. The reading is taken just before the compare-and-set that commits it;
+ * the caller returns right after.
+ *
+ * <p>A caller whose permit is not due waits in line: a fair {@link ReentrantLock} orders the
+ * waiters. The head of the line sleeps, holding the lock (a {@code java.util.concurrent} lock, so a
+ * virtual thread unmounts), until its permit is due, checks again and takes it; the others are
+ * parked in arrival order and not woken until it is their turn. The fast path, taken when nobody
+ * waits, is lock-free: one ticker reading and one compare-and-set.
  *
  * <p>Times are kept relative to the gate's creation ({@code origin}) so that {@link #RETIRED} can
  * never be a real time. {@code tat == RETIRED} marks a gate evicted by {@link KeyedRateGates}: it
- * takes no more reservations and forwards callers to its key's live gate, so a caller holding an
+ * takes no more permits and forwards callers to its key's live gate, so a caller holding an
  * evicted gate cannot add permits beside the live one. A gate is only retired when
- * {@code tat <= now}: its bucket is full and nobody waits for a future slot, which is exactly the
- * state of a new gate, so eviction never lets extra permits through.
+ * {@code tat <= now} and nobody waits: its bucket is full, which is exactly the state of a new
+ * gate, so eviction never lets extra permits through.
  */
 final class TokenBucketGate implements RateGate {
   static final long RETIRED = Long.MIN_VALUE;
 
   /** What {@link #acquireAt} returns when the slot is further away than the timeout. */
   static final long REFUSED = Long.MIN_VALUE;
+
+  /** Timeouts from here on (about 146 years) wait as long as it takes. */
+  private static final long FOREVER = Long.MAX_VALUE / 2;
+
+  /** What {@link #takeIfDue} returns when no permit is due now. */
+  private static final long NOT_DUE = Long.MIN_VALUE;
+
+  /** What {@link #takeIfDue} returns when the gate is retired. */
+  private static final long FORWARD = Long.MIN_VALUE + 1;
 
   private static final VarHandle TAT;
   private static final VarHandle PARAMS;
@@ -86,6 +106,9 @@ final class TokenBucketGate implements RateGate {
 
   @SuppressWarnings("unused") // accessed through TAT
   private volatile long tat;
+
+  /** The line of callers whose permit is not due yet; fair, so served in arrival order. */
+  private final ReentrantLock line = new ReentrantLock(true);
 
   /** Where a retired gate sends its callers; set once, by {@link KeyedRateGates}, before use. */
   @SuppressWarnings("unused") // written through SUCCESSOR
@@ -138,24 +161,16 @@ final class TokenBucketGate implements RateGate {
 
   @Override
   public boolean tryAcquire() {
-    long now = ticker.read() - origin;
-    long current;
-    long next;
-    do {
-      current = (long) TAT.getVolatile(this);
-      if (current == RETIRED) {
-        return forward().tryAcquire();
+    long taken = line.isLocked() ? NOT_DUE : takeIfDue(); // never overtake a waiter
+    if (taken == FORWARD) {
+      return forward().tryAcquire();
+    }
+    if (taken == NOT_DUE) {
+      if (meters != null) {
+        meters.timedOut();
       }
-      Params p = (Params) PARAMS.getVolatile(this);
-      long base = Math.max(current, now);
-      if (base - p.tolerance > now) {
-        if (meters != null) {
-          meters.timedOut();
-        }
-        return false;
-      }
-      next = base + p.interval;
-    } while (!TAT.compareAndSet(this, current, next));
+      return false;
+    }
     if (meters != null) {
       meters.waited(0);
     }
@@ -163,41 +178,108 @@ final class TokenBucketGate implements RateGate {
   }
 
   /**
-   * Reserves the next slot if it comes within {@code timeoutNanos} and waits for it.
+   * Takes a permit if it comes within {@code timeoutNanos}, waiting for it.
    *
-   * @return the ticker time the permit was granted for, or {@link #REFUSED}
+   * @return the ticker reading at which the permit was taken, or {@link #REFUSED}
    */
   long acquireAt(long timeoutNanos) throws InterruptedException {
-    long now = ticker.read() - origin;
-    long current;
-    long base;
-    long grant;
-    long next;
-    do {
-      current = (long) TAT.getVolatile(this);
-      if (current == RETIRED) {
+    if (!line.isLocked()) {
+      long taken = takeIfDue();
+      if (taken == FORWARD) {
         return forwardAt(timeoutNanos);
       }
-      Params p = (Params) PARAMS.getVolatile(this);
-      base = Math.max(current, now);
-      grant = Math.max(now, base - p.tolerance);
-      if (grant - now > timeoutNanos) {
+      if (taken != NOT_DUE) {
         if (meters != null) {
-          meters.timedOut();
+          meters.waited(0);
         }
-        return REFUSED;
+        return origin + taken;
       }
-      next = base + p.interval;
-    } while (!TAT.compareAndSet(this, current, next));
+    }
+    return waitInLine(timeoutNanos);
+  }
 
-    long wait = grant - now;
-    if (wait > 0) {
-      awaitSlot(wait, grant, base, next);
+  /**
+   * Takes a permit at the current reading if one is due.
+   *
+   * @return the reading (relative to {@code origin}), {@link #NOT_DUE} or {@link #FORWARD}
+   */
+  private long takeIfDue() {
+    while (true) {
+      long now = ticker.read() - origin;
+      long current = (long) TAT.getVolatile(this);
+      if (current == RETIRED) {
+        return FORWARD;
+      }
+      Params p = (Params) PARAMS.getVolatile(this);
+      if (current - p.tolerance > now) {
+        return NOT_DUE;
+      }
+      if (TAT.compareAndSet(this, current, Math.max(current, now) + p.interval)) {
+        return now;
+      }
     }
+  }
+
+  private long waitInLine(long timeoutNanos) throws InterruptedException {
+    long arrival = ticker.read() - origin;
+    long deadline = timeoutNanos >= FOREVER ? Long.MAX_VALUE : arrival + timeoutNanos;
+    if (timeoutNanos == Long.MAX_VALUE) {
+      line.lockInterruptibly();
+    } else if (expectedTurn(arrival) > deadline
+        || !line.tryLock(timeoutNanos, TimeUnit.NANOSECONDS)) {
+      return refused();
+    }
+    boolean forward = false;
+    try {
+      while (true) {
+        long taken = takeIfDue();
+        if (taken == FORWARD) {
+          forward = true;
+          break;
+        }
+        if (taken != NOT_DUE) {
+          if (meters != null) {
+            meters.waited(Math.max(0, taken - arrival));
+          }
+          return origin + taken;
+        }
+        long due = (long) TAT.getVolatile(this) - params().tolerance;
+        if (due > deadline) {
+          return refused();
+        }
+        // Waking early or late is harmless: the permit is taken only once due, at the reading
+        // taken then, so a late wake pushes the next permits back instead of crowding them.
+        long wait = due - (ticker.read() - origin);
+        if (wait > 0) {
+          sleeper.sleep(wait);
+        }
+      }
+    } finally {
+      line.unlock();
+    }
+    long now = ticker.read() - origin;
+    return forwardAt(deadline == Long.MAX_VALUE ? timeoutNanos : Math.max(0, deadline - now));
+  }
+
+  /** When a caller arriving at {@code arrival} can expect its permit, given the line ahead. */
+  private long expectedTurn(long arrival) {
+    long current = (long) TAT.getVolatile(this);
+    if (current == RETIRED) {
+      return arrival;
+    }
+    Params p = params();
+    long ahead = line.getQueueLength() + (line.isLocked() ? 1 : 0);
+    long start = Math.max(arrival, current - p.tolerance);
+    return ahead >= (FOREVER - Math.max(0, start)) / p.interval
+        ? Long.MAX_VALUE
+        : start + ahead * p.interval;
+  }
+
+  private long refused() {
     if (meters != null) {
-      meters.waited(wait);
+      meters.timedOut();
     }
-    return origin + grant;
+    return REFUSED;
   }
 
   private long forwardAt(long timeoutNanos) throws InterruptedException {
@@ -224,21 +306,6 @@ final class TokenBucketGate implements RateGate {
     return null;
   }
 
-  private void awaitSlot(long wait, long grant, long base, long next) throws InterruptedException {
-    long remaining = wait;
-    try {
-      do {
-        sleeper.sleep(remaining);
-        remaining = grant - (ticker.read() - origin);
-      } while (remaining > 0);
-    } catch (InterruptedException e) {
-      // Give the slot back only if nobody reserved after us: restoring `base` (>= the tat we
-      // replaced) is then as if we never came. Otherwise the slot stays consumed and unused.
-      TAT.compareAndSet(this, next, base);
-      throw e;
-    }
-  }
-
   private static long timeoutNanos(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout must not be null");
     if (timeout.isNegative()) {
@@ -257,8 +324,33 @@ final class TokenBucketGate implements RateGate {
     return (Params) PARAMS.getVolatile(this);
   }
 
+  /**
+   * Installs {@code update} if the rate is still {@code expected}. A slower rate first stretches
+   * what the bucket owes ({@code tat - now}) to the new interval, so the permits owed stay the same:
+   * without it the larger tolerance of the slower rate would let permits through at once, above
+   * the old rate. Stretching comes first, so a caller that reads the new {@code tat} with the old
+   * rate only waits longer. (If the update then loses a race, the bucket stays stretched: slower,
+   * never faster.)
+   */
   boolean compareAndSetParams(Params expected, Params update) {
+    if (update.interval > expected.interval) {
+      stretchDebt(expected.interval, update.interval);
+    }
     return PARAMS.compareAndSet(this, expected, update);
+  }
+
+  private void stretchDebt(long fromInterval, long toInterval) {
+    long now = ticker.read() - origin;
+    long current;
+    long stretched;
+    do {
+      current = (long) TAT.getVolatile(this);
+      if (current == RETIRED || current <= now) {
+        return; // a full bucket owes nothing
+      }
+      double owed = (double) (current - now) * toInterval / fromInterval;
+      stretched = now + (long) Math.min(owed, (double) FOREVER);
+    } while (!TAT.compareAndSet(this, current, stretched));
   }
 
   int burst() {
@@ -270,7 +362,7 @@ final class TokenBucketGate implements RateGate {
   }
 
   /**
-   * Retires this gate if it is idle: its next free slot has passed (nobody waits) and, for an
+   * Retires this gate if it is idle: its next free slot has passed and nobody waits and, for an
    * adaptive gate, it has learned nothing worth keeping. A retired gate forwards to its successor.
    */
   boolean retireIfIdle() {
@@ -278,8 +370,14 @@ final class TokenBucketGate implements RateGate {
     long current = (long) TAT.getVolatile(this);
     return current != RETIRED
         && current <= now
+        && !line.isLocked()
         && params().rate >= evictableFromRate
         && TAT.compareAndSet(this, current, RETIRED);
+  }
+
+  /** How many callers wait in line (the one asleep at its head included). */
+  int waiting() {
+    return line.getQueueLength() + (line.isLocked() ? 1 : 0);
   }
 
   boolean isRetired() {

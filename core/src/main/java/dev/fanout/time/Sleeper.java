@@ -2,7 +2,7 @@ package dev.fanout.time;
 
 /**
  * Waits for a while: the other half of {@link Ticker}. Rate gates and retry policies wait through
- * a sleeper, never while holding a lock, so a test can hand them one that only moves a fake clock.
+ * a sleeper, so a test can hand them one that only moves a fake clock.
  *
  * <p>A sleeper may return early (a caller that needs a point in time re-reads its ticker and
  * sleeps again) but must answer interruption by throwing {@link InterruptedException} and

@@ -98,7 +98,7 @@ class RateGateTest {
   }
 
   @Test
-  void anInterruptedLastWaiterGivesItsSlotBack() throws Exception {
+  void anInterruptedWaiterTakesNothing() throws Exception {
     FakeTime manual = FakeTime.manual();
     RateGate gate = RateGate.builder().spacing(Duration.ofSeconds(1)).ticker(manual).sleeper(manual).build();
     gate.acquire(); // t = 0
@@ -108,34 +108,37 @@ class RateGateTest {
     waiter.interrupt();
     waiter.join();
     assertThat(thrown.get()).isInstanceOf(InterruptedException.class);
+    assertThat(((TokenBucketGate) gate).waiting()).isZero();
 
     manual.advance(Duration.ofSeconds(1));
-    assertThat(gate.tryAcquire()).as("the slot at t = 1 s is free again").isTrue();
+    assertThat(gate.tryAcquire()).as("the permit at t = 1 s is still free").isTrue();
     assertThat(gate.tryAcquire()).isFalse();
   }
 
   @Test
-  void anInterruptedWaiterWithWaitersBehindItKeepsItsSlotConsumed() throws Exception {
+  void whenTheHeadOfTheLineIsInterruptedTheNextWaiterMovesUp() throws Exception {
     FakeTime manual = FakeTime.manual();
-    RateGate gate = RateGate.builder().spacing(Duration.ofSeconds(1)).ticker(manual).sleeper(manual).build();
+    TokenBucketGate gate =
+        (TokenBucketGate) RateGate.builder().spacing(Duration.ofSeconds(1)).ticker(manual).sleeper(manual).build();
     gate.acquire(); // t = 0
     AtomicReference<Throwable> first = new AtomicReference<>();
     AtomicReference<Throwable> second = new AtomicReference<>();
-    Thread a = startAcquiring(gate, first); // slot t = 1 s
+    Thread a = startAcquiring(gate, first); // head of the line, asleep until t = 1 s
     await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10)).until(() -> manual.sleepers() == 1);
-    Thread b = startAcquiring(gate, second); // slot t = 2 s
-    await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10)).until(() -> manual.sleepers() == 2);
+    Thread b = startAcquiring(gate, second); // parked behind a
+    await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10)).until(() -> gate.waiting() == 2);
     a.interrupt();
     a.join();
     assertThat(first.get()).isInstanceOf(InterruptedException.class);
+    await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10)).until(() -> manual.sleepers() == 1 && gate.waiting() == 1);
 
-    manual.advance(Duration.ofSeconds(1));
-    assertThat(gate.tryAcquire()).as("t = 1 s stays consumed: no hole behind b").isFalse();
     manual.advance(Duration.ofSeconds(1));
     b.join(Duration.ofSeconds(10));
     assertThat(b.isAlive()).isFalse();
     assertThat(second.get()).isNull();
-    assertThat(gate.tryAcquire()).isFalse(); // the slot at t = 2 s went to b
+    assertThat(gate.tryAcquire()).as("b took the permit at t = 1 s").isFalse();
+    manual.advance(Duration.ofSeconds(1));
+    assertThat(gate.tryAcquire()).as("a left no hole and took nothing: t = 2 s is free").isTrue();
   }
 
   private static Thread startAcquiring(RateGate gate, AtomicReference<Throwable> thrown) {
