@@ -325,32 +325,26 @@ final class TokenBucketGate implements RateGate {
   }
 
   /**
-   * Installs {@code update} if the rate is still {@code expected}. A slower rate first stretches
-   * what the bucket owes ({@code tat - now}) to the new interval, so the permits owed stay the same:
-   * without it the larger tolerance of the slower rate would let permits through at once, above
-   * the old rate. Stretching comes first, so a caller that reads the new {@code tat} with the old
-   * rate only waits longer. (If the update then loses a race, the bucket stays stretched: slower,
-   * never faster.)
+   * Installs {@code update} if the rate is still {@code expected}. A slower rate has a larger
+   * tolerance, which alone would let a bucket that is not full pass permits at once, above the
+   * old rate; so the owed time ({@code tat}) first moves on by the growth of the tolerance: the
+   * next permit stays due when it was, and the ones after it come at the new rate. Moving
+   * {@code tat} comes first, so a caller that reads it with the old rate only waits longer. (If the
+   * update then loses a race, {@code tat} stays moved: slower, never faster.)
    */
   boolean compareAndSetParams(Params expected, Params update) {
-    if (update.interval > expected.interval) {
-      stretchDebt(expected.interval, update.interval);
+    long growth = update.tolerance - expected.tolerance;
+    if (growth > 0) {
+      long now = ticker.read() - origin;
+      long current;
+      do {
+        current = (long) TAT.getVolatile(this);
+        if (current == RETIRED || current <= now) {
+          break; // a full bucket owes nothing: it may pass a burst at either rate
+        }
+      } while (!TAT.compareAndSet(this, current, current + growth));
     }
     return PARAMS.compareAndSet(this, expected, update);
-  }
-
-  private void stretchDebt(long fromInterval, long toInterval) {
-    long now = ticker.read() - origin;
-    long current;
-    long stretched;
-    do {
-      current = (long) TAT.getVolatile(this);
-      if (current == RETIRED || current <= now) {
-        return; // a full bucket owes nothing
-      }
-      double owed = (double) (current - now) * toInterval / fromInterval;
-      stretched = now + (long) Math.min(owed, (double) FOREVER);
-    } while (!TAT.compareAndSet(this, current, stretched));
   }
 
   int burst() {
