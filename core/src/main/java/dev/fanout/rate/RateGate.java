@@ -34,28 +34,31 @@ import org.jspecify.annotations.Nullable;
  * <h2>Guarantees</h2>
  *
  * <ul>
- *   <li><b>Exact</b>: in any window of length {@code t}, at most {@code burst + rate * t} permits
- *       are granted (spacing: {@code 1 + t / interval}). This is a bound on the times the gate
- *       grants permits; a thread that wakes late passes late, which only spreads permits out.
- *       The interval is a whole number of nanoseconds rounded up, so the rate is never exceeded
- *       (above a million permits per second it may run a little under). Resilience4j's
- *       fixed-window limiter lets twice its limit through across a window boundary; Guava's runs
- *       a few percent over.
- *   <li><b>Fair</b>: each caller reserves the next free slot on arrival (one compare-and-set, no
- *       lock) and then waits, outside any lock, until its slot. Waiters are therefore served in
- *       arrival order, a newcomer never overtakes a waiter, and nobody is woken to compete
- *       (no thundering herd).
+ *   <li><b>Exact on return times</b>: in any window of length {@code t}, at most
+ *       {@code burst + rate * t} calls return from {@link #acquire()} (or a successful
+ *       {@code tryAcquire}); for spacing, consecutive returns are at least one interval apart.
+ *       A permit is taken at the clock reading after the wait, so a thread that wakes late takes
+ *       its permit late and pushes the next ones back: what the protected service sees keeps the
+ *       bound, not only the plan. The interval is a whole number of nanoseconds rounded up, so
+ *       the rate is never exceeded (above a million permits per second it may run a little
+ *       under). Resilience4j's fixed-window limiter lets twice its limit through across a window
+ *       boundary; Guava's runs a few percent over.
+ *   <li><b>Fair</b>: callers whose permit is not due wait in line, in arrival order, on a fair
+ *       lock; only the head of the line sleeps, the others are parked until their turn (no
+ *       thundering herd), and a newcomer never overtakes a waiter. While nobody waits, taking a
+ *       permit is lock-free: one clock reading and one compare-and-set.
  *   <li><b>Interruptible</b>: {@link #acquire()} and {@link #tryAcquire(Duration)} throw
- *       {@link InterruptedException} when interrupted while waiting. The interrupted caller's
- *       slot is given back if nobody reserved after it (the gate is then as if it never came);
- *       otherwise it stays consumed and goes unused, which keeps the bound.
+ *       {@link InterruptedException} when interrupted while waiting; the interrupted caller takes
+ *       nothing and the next waiter moves up.
  *   <li><b>Virtual-thread friendly</b>: waits go through the gate's {@link Sleeper} (by default
- *       {@link Thread#sleep}), so a waiting virtual thread unmounts; no lock is held while
- *       waiting and nothing pins a carrier.
+ *       {@link Thread#sleep}) and a {@code java.util.concurrent} lock, so a waiting virtual
+ *       thread unmounts; nothing pins a carrier.
  * </ul>
  *
- * {@link #tryAcquire(Duration)} reserves a slot only if it is within the timeout; a refusal
- * takes nothing from the gate. Time comes from the gate's {@link Ticker}, so tests can drive it by
+ * {@link #tryAcquire(Duration)} refuses at once, taking nothing, when the permit (counting the
+ * waiters ahead) cannot come within the timeout. The bound is on the gate's clock reading when a
+ * permit is taken, just before the call returns; no gate can bound how late a descheduled caller
+ * then reaches the service. Time comes from the gate's {@link Ticker}, so tests can drive it by
  * hand (see {@link #builder()}).
  *
  * <p>Memory consistency: none beyond what {@link Thread#sleep} gives; a gate orders starts in
