@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -36,12 +37,17 @@ import org.slf4j.LoggerFactory;
  * which is exactly the state of a new gate, so evicting it and making a new one later never lets
  * an extra permit through. An {@link AdaptiveRateGate} is also kept while its rate is below its
  * initial rate, so it does not forget throttling. Idle gates are swept on access, without a
- * background thread: when a new gate makes the map larger than a threshold, the map is scanned,
- * idle gates are evicted, and the threshold becomes twice what is left (at least
- * {@link Builder#sweepThreshold}). The cost is amortized O(1) per new gate, and the number of live
- * gates stays below {@code max(sweepThreshold, 2 * busy)}, where {@code busy} counts the keys whose
- * gates were not idle at the last sweep (for {@code spacing(100 ms)}: keys used in the last
- * 100 ms).
+ * background thread: a new key takes one of a fixed number of places (the threshold), and when
+ * none is free the map is scanned, idle gates are evicted, and the threshold becomes twice what is
+ * left (at least {@link Builder#sweepThreshold}). A new key waits for a running scan rather than
+ * slip in beside it, so the number of live gates never exceeds {@code max(sweepThreshold,
+ * 2 * busy)}, however many threads create gates at once, where {@code busy} counts the keys whose
+ * gates were not idle at the last scan (for {@code spacing(100 ms)}: keys used in the last
+ * 100 ms). The cost is amortized O(1) per new gate. Once a burst of keys has passed, a threshold
+ * raised by it comes down again at a later scan: while the threshold is above its least value,
+ * one in about {@code max(}{@value #SWEEP_ODDS}{@code , live gates)} look-ups of existing keys
+ * scans too (still amortized O(1)), so a map that is still in use shrinks back without new keys;
+ * {@link #evictIdle()} shrinks it at once.
  *
  * <p>A {@link RateGate} returned by {@link #gate(Object)} may be kept: once evicted it sends its
  * callers on to the key's live gate, so two gates never run for one key at the same time.
@@ -58,8 +64,19 @@ import org.slf4j.LoggerFactory;
 public final class KeyedRateGates<K> {
   private static final Logger log = LoggerFactory.getLogger(KeyedRateGates.class);
 
+  /** While the threshold is raised, one in at least this many look-ups also scans. */
+  static final int SWEEP_ODDS = 256;
+
+  private static final long CLOSED = 1L << 40;
+
   private final Function<? super K, ? extends RateGate> factory;
   private final ConcurrentHashMap<K, RateGate> gates = new ConcurrentHashMap<>();
+  /**
+   * Places taken (entries in the map plus new keys about to be stored; never above the threshold),
+   * and the {@link #CLOSED} bit while a scan runs: no new key takes a place during a scan, so the
+   * scan sees every gate it counts as busy.
+   */
+  private final AtomicLong places = new AtomicLong();
   private final ReentrantLock sweepLock = new ReentrantLock();
   private final int minSweepThreshold;
   private volatile int sweepThreshold;
@@ -99,6 +116,15 @@ public final class KeyedRateGates<K> {
     Objects.requireNonNull(key, "key must not be null");
     RateGate gate = gates.get(key);
     if (gate != null && !coreOf(gate).isRetired()) {
+      if (sweepThreshold > minSweepThreshold
+          && ThreadLocalRandom.current().nextInt(Math.max(SWEEP_ODDS, size())) == 0
+          && sweepLock.tryLock()) {
+        try {
+          sweep();
+        } finally {
+          sweepLock.unlock();
+        }
+      }
       return gate;
     }
     return createOrReplace(key);
@@ -139,52 +165,99 @@ public final class KeyedRateGates<K> {
   }
 
   private RateGate createOrReplace(K key) {
-    RateGate[] unstored = new RateGate[1];
-    boolean[] created = new boolean[1];
-    RateGate live =
-        gates.compute(
-            key,
-            (k, old) -> {
-              if (old != null && !coreOf(old).isRetired()) {
-                return old;
-              }
-              RateGate fresh =
-                  Objects.requireNonNull(factory.apply(k), "the gate factory returned null");
-              if (fresh == UnlimitedGate.INSTANCE) {
-                unstored[0] = fresh;
-                return null;
-              }
-              coreOf(fresh).adopt(() -> gate(k), k);
-              created[0] = true;
-              return fresh;
-            });
-    if (live == null) {
-      return Objects.requireNonNull(unstored[0]);
-    }
-    if (created[0] && gates.size() > sweepThreshold && sweepLock.tryLock()) {
+    boolean reserved = false;
+    while (true) {
+      boolean hasPlace = reserved;
+      RateGate[] unstored = new RateGate[1];
+      boolean[] placeUsed = new boolean[1];
+      boolean[] placeFreed = new boolean[1];
+      RateGate live;
       try {
-        sweep();
+        live =
+            gates.compute(
+                key,
+                (k, old) -> {
+                  if (old != null && !coreOf(old).isRetired()) {
+                    return old;
+                  }
+                  if (old == null && !hasPlace) {
+                    return null; // a new key needs a place first, taken outside the map's lock
+                  }
+                  RateGate fresh =
+                      Objects.requireNonNull(factory.apply(k), "the gate factory returned null");
+                  if (fresh == UnlimitedGate.INSTANCE) {
+                    unstored[0] = fresh;
+                    placeFreed[0] = old != null;
+                    return null;
+                  }
+                  coreOf(fresh).adopt(() -> gate(k), k);
+                  placeUsed[0] = old == null; // a retired gate's successor keeps its place
+                  return fresh;
+                });
+      } finally {
+        if (placeFreed[0]) {
+          places.decrementAndGet(); // leaves the CLOSED bit as it is
+        }
+      }
+      if (live != null || unstored[0] != null) {
+        if (reserved && !placeUsed[0]) {
+          places.decrementAndGet();
+        }
+        return live != null ? live : unstored[0];
+      }
+      reserve();
+      reserved = true;
+    }
+  }
+
+  /** Takes a place for a new key, scanning for idle gates (or waiting for a scan) if none is free. */
+  private void reserve() {
+    while (true) {
+      long word = places.get();
+      int threshold = sweepThreshold; // read after the word: a scan sets it before it reopens
+      if ((word & CLOSED) == 0 && word < threshold) {
+        if (places.compareAndSet(word, word + 1)) {
+          return;
+        }
+        continue;
+      }
+      sweepLock.lock(); // waits for a running scan
+      try {
+        long now = places.get();
+        if ((now & CLOSED) == 0 && now >= sweepThreshold) {
+          sweep();
+        }
       } finally {
         sweepLock.unlock();
       }
     }
-    return live;
   }
 
+  /** Scans for idle gates; only under {@link #sweepLock}. */
   private int sweep() {
+    places.getAndAdd(CLOSED);
     int evicted = 0;
-    for (Map.Entry<K, RateGate> e : gates.entrySet()) {
-      RateGate gate = e.getValue();
-      if (coreOf(gate).retireIfIdle()) {
-        gates.remove(e.getKey(), gate);
-        evicted++;
+    long kept = 0;
+    try {
+      for (Map.Entry<K, RateGate> e : gates.entrySet()) {
+        RateGate gate = e.getValue();
+        if (coreOf(gate).retireIfIdle()) {
+          if (gates.remove(e.getKey(), gate)) {
+            places.decrementAndGet();
+            evicted++;
+          }
+        } else {
+          kept++;
+        }
       }
+    } finally {
+      long left = places.get() - CLOSED;
+      sweepThreshold = (int) Math.max(minSweepThreshold, Math.min(Integer.MAX_VALUE, 2 * Math.max(kept, left)));
+      places.getAndAdd(-CLOSED);
     }
     evictions.addAndGet(evicted);
-    int left = gates.size();
-    sweepThreshold = (int) Math.max(minSweepThreshold, Math.min(Integer.MAX_VALUE, 2L * left));
     if (log.isDebugEnabled()) {
-      log.debug("keyed gates '{}': evicted {} idle gates, {} left", name, evicted, left);
+      log.debug("keyed gates '{}': evicted {} idle gates, {} kept", name, evicted, kept);
     }
     return evicted;
   }
