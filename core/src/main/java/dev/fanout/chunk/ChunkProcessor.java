@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
@@ -48,10 +50,29 @@ import org.slf4j.LoggerFactory;
  *       have written the id meanwhile.
  * </ol>
  *
- * A batch the sink fails to write is retried under the {@link RetryPolicy} (safe: the sink is
- * idempotent); past its attempts, its events are reported failed by id and the other partitions
- * go on. Any partition count yields the same sink contents; {@code partitions(1)} is the
- * original sequential mode.
+ * <p>A batch the sink fails to write is retried under the {@link RetryPolicy} (safe: the sink is
+ * idempotent), unless the sink says the failure is not {@linkplain IdempotentSink#isTransient
+ * transient}. A batch that still fails is not given up as a whole: one bad event (a value too long
+ * for its column, say) must not cost the others. It is <em>isolated</em>: the batch is split in
+ * halves, each half written once, and a half that fails is split again, down to the single events
+ * that fail on their own. Only those are reported failed, by id ({@link ChunkReport#failures()});
+ * the rest is written and the other partitions go on. Halves are written depth first, first half
+ * first, so the written events keep their input order.
+ *
+ * <p>The cost of isolating: a batch of {@code n} events of which {@code k} fail costs at most
+ * {@code 2k⌈log₂ n⌉} extra writes (at each of the {@code ⌈log₂ n⌉} halvings at most {@code k}
+ * parts fail, and each failing part costs two writes), and never more than {@code 2(n - 1)}, the
+ * case where every event fails. The parts get one normal attempt each, without backoff: the batch
+ * had its retries already, and a backoff ladder per part would multiply the wait by the number of
+ * parts. Throttling is still honoured as the policy says (it is the store asking to slow down, not
+ * a failure), and the policy's budget, listeners and meters apply. A store that is down for good
+ * thus costs, after the batch's retries, {@code 2(n - 1)} quick failing writes per batch: bound
+ * {@code n} by the chunk size.
+ *
+ * <p>An id counts as failed only if none of its events in the run was written: when a later copy
+ * of a failed id (in a later chunk) is written, the earlier copy counts as an input duplicate.
+ * Any partition count yields the same sink contents; {@code partitions(1)} is the original
+ * sequential mode.
  *
  * <p>Events with the same id must have the same partition key (true for the default, which is
  * the id itself). Events of one partition key reach the sink in input order.
@@ -82,6 +103,8 @@ public final class ChunkProcessor<E, K> {
   private final int maxInFlightChunks;
   private final Supplier<? extends Set<? extends K>> existingIds;
   private final RetryPolicy retryPolicy;
+  /** For the parts of a failed batch: the same policy with one normal attempt. */
+  private final RetryPolicy isolationPolicy;
   private final ThreadFactory threadFactory;
   private final @Nullable Meters meters;
 
@@ -93,6 +116,7 @@ public final class ChunkProcessor<E, K> {
     this.maxInFlightChunks = b.maxInFlightChunks;
     this.existingIds = b.existingIds;
     this.retryPolicy = b.retryPolicy;
+    this.isolationPolicy = b.retryPolicy.toBuilder().maxAttempts(1).build();
     this.threadFactory =
         b.threadFactory != null
             ? b.threadFactory
@@ -117,8 +141,9 @@ public final class ChunkProcessor<E, K> {
   /**
    * Reads {@code chunks} in order and ingests them; returns when every chunk read was processed.
    *
-   * @throws ChunkRejectedException if a chunk is null or holds a null event or an event whose
-   *     id is null; the chunks before it were processed, nothing of it or after it was
+   * @throws ChunkRejectedException if a chunk is null or holds a null event, an event whose id
+   *     or partition key is null, or an event on which the id or partition key function throws;
+   *     the chunks before it were processed, nothing of it or after it was
    * @throws InterruptedException if interrupted; lanes are interrupted and waited for
    */
   public ChunkReport<K> process(Iterable<? extends Collection<? extends E>> chunks)
@@ -126,7 +151,7 @@ public final class ChunkProcessor<E, K> {
     Objects.requireNonNull(chunks, "chunks");
     Run run = new Run(Set.copyOf(existingIds.get()));
     run.start();
-    String rejection = null;
+    Rejection rejection = null;
     try {
       for (Collection<? extends E> chunk : chunks) {
         rejection = run.accept(chunk);
@@ -145,7 +170,7 @@ public final class ChunkProcessor<E, K> {
     }
     ChunkReport<K> report = run.finish();
     if (rejection != null) {
-      throw new ChunkRejectedException(rejection, report);
+      throw new ChunkRejectedException(rejection.message(), rejection.cause(), report);
     }
     log.debug("chunk run done: {}", report.summary());
     return report;
@@ -159,6 +184,7 @@ public final class ChunkProcessor<E, K> {
     final long startNanos = System.nanoTime();
     int chunks;
     long received;
+    boolean settled;
 
     Run(Set<? extends K> prefetched) {
       this.prefetched = prefetched;
@@ -175,36 +201,68 @@ public final class ChunkProcessor<E, K> {
       }
     }
 
-    /** Routes one chunk to the lanes; returns why it was rejected, or null. */
-    @Nullable String accept(@Nullable Collection<? extends E> chunk) throws InterruptedException {
+    /**
+     * Routes one chunk to the lanes; returns why it was rejected, or null. A rejection names the
+     * chunk and the event's position in it, never the event itself: its data stays out of logs.
+     */
+    @Nullable Rejection accept(@Nullable Collection<? extends E> chunk) throws InterruptedException {
       int index = chunks;
       if (chunk == null) {
-        return "chunk " + index + " is null";
+        return new Rejection("chunk " + index + " is null", null);
       }
       int partitions = lanes.size();
-      List<List<E>> byPartition = new ArrayList<>(Collections.nCopies(partitions, null));
+      List<List<E>> eventsByPartition = new ArrayList<>(Collections.nCopies(partitions, null));
+      List<List<K>> idsByPartition = new ArrayList<>(Collections.nCopies(partitions, null));
       int position = 0;
       for (E event : chunk) {
         if (event == null) {
-          return "chunk " + index + " holds a null event at position " + position;
+          return new Rejection("chunk " + index + " holds a null event at position " + position, null);
         }
-        K id = idOf.apply(event);
+        K id;
+        try {
+          id = idOf.apply(event);
+        } catch (RuntimeException e) {
+          return new Rejection(
+              "chunk " + index + ": the id function failed on the event at position " + position, e);
+        }
         if (id == null) {
-          return "chunk " + index + " holds an event without id at position " + position + ": " + event;
+          return new Rejection(
+              "chunk " + index + " holds an event without id at position " + position, null);
         }
-        int p = partitions == 1 ? 0 : partitioner.partitionOf(partitionKey(event, id));
-        List<E> batch = byPartition.get(p);
-        if (batch == null) {
-          batch = new ArrayList<>();
-          byPartition.set(p, batch);
+        // The key is checked with one partition too, so every partition count accepts the same
+        // input (and so stores the same events).
+        CharSequence key;
+        try {
+          key = partitionKey(event, id);
+        } catch (RuntimeException e) {
+          return new Rejection(
+              "chunk " + index + ": the partition key function failed on the event at position "
+                  + position,
+              e);
         }
-        batch.add(event);
+        if (key == null) {
+          return new Rejection(
+              "chunk " + index + " holds an event whose partition key is null at position "
+                  + position,
+              null);
+        }
+        int p = partitions == 1 ? 0 : partitioner.partitionOf(key);
+        List<E> events = eventsByPartition.get(p);
+        List<K> ids = idsByPartition.get(p);
+        if (events == null) {
+          events = new ArrayList<>();
+          ids = new ArrayList<>();
+          eventsByPartition.set(p, events);
+          idsByPartition.set(p, ids);
+        }
+        events.add(event);
+        Objects.requireNonNull(ids).add(id);
         position++;
       }
       inFlight.acquire();
       int nonEmpty = 0;
-      for (List<E> batch : byPartition) {
-        if (batch != null) {
+      for (List<E> events : eventsByPartition) {
+        if (events != null) {
           nonEmpty++;
         }
       }
@@ -216,19 +274,20 @@ public final class ChunkProcessor<E, K> {
       }
       AtomicInteger pending = new AtomicInteger(nonEmpty);
       for (int p = 0; p < partitions; p++) {
-        List<E> batch = byPartition.get(p);
-        if (batch != null) {
-          lanes.get(p).queue.add(new Batch<>(index, batch, pending));
+        List<E> events = eventsByPartition.get(p);
+        if (events != null) {
+          lanes.get(p).queue.add(new Batch<>(index, events, idsByPartition.get(p), pending));
         }
       }
       return null;
     }
 
-    private CharSequence partitionKey(E event, K id) {
+    /** The partition key; null if the key function (or the id's {@code toString()}) gave none. */
+    private @Nullable CharSequence partitionKey(E event, K id) {
       if (partitionKeyOf == null) {
         return id instanceof CharSequence s ? s : String.valueOf(id);
       }
-      return Objects.requireNonNull(partitionKeyOf.apply(event), "partition key");
+      return partitionKeyOf.apply(event);
     }
 
     /** Lets every lane drain and end, then reports. */
@@ -266,12 +325,14 @@ public final class ChunkProcessor<E, K> {
           }
         }
       }
+      settleFailures(); // no report, but the meters count what failed before the abort
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
 
     ChunkReport<K> report() {
+      settleFailures();
       long inserted = 0;
       long inInput = 0;
       long atPrefetch = 0;
@@ -285,10 +346,16 @@ public final class ChunkProcessor<E, K> {
         atPrefetch += lane.duplicatesPrefetched;
         atSink += lane.duplicatesAtSink;
         failed += lane.failed;
-        failures.putAll(lane.failures);
+        lane.failures.forEach((id, f) -> failures.put(id, Objects.requireNonNull(f.error)));
         stats.add(
             new ChunkReport.PartitionStats(
-                lane.partition, lane.received, lane.inserted, lane.failed, lane.batches, lane.retries));
+                lane.partition,
+                lane.received,
+                lane.inserted,
+                lane.failed,
+                lane.batches,
+                lane.retries,
+                lane.isolationWrites));
       }
       return new ChunkReport<>(
           chunks,
@@ -302,16 +369,54 @@ public final class ChunkProcessor<E, K> {
           stats,
           Duration.ofNanos(System.nanoTime() - startNanos));
     }
+
+    /**
+     * Once the lanes have ended: an id that failed but that some copy wrote (in a later chunk, or
+     * in another lane if the partition key broke its contract) is no failure; its failed events
+     * become input duplicates. Then the failed-events meter learns what truly failed.
+     */
+    void settleFailures() {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      long failed = 0;
+      for (Lane lane : lanes) {
+        for (var it = lane.failures.entrySet().iterator(); it.hasNext(); ) {
+          var entry = it.next();
+          if (writtenByAnyLane(entry.getKey())) {
+            long events = entry.getValue().events;
+            lane.failed -= events;
+            lane.duplicatesInInput += events;
+            it.remove();
+          }
+        }
+        failed += lane.failed;
+      }
+      if (meters != null) {
+        meters.failed(failed);
+      }
+    }
+
+    private boolean writtenByAnyLane(K id) {
+      for (Lane lane : lanes) {
+        if (lane.written.contains(id)) {
+          return true;
+        }
+      }
+      return false;
+    }
   }
 
   /** One partition's lane: a thread, its queue of batches and what it saw. Lane-confined state. */
   private final class Lane {
     final int partition;
     final Run run;
-    final BlockingQueue<Batch<E>> queue = new LinkedBlockingQueue<>();
+    final BlockingQueue<Batch<E, K>> queue = new LinkedBlockingQueue<>();
     /** Ids this lane has handled in this run: written, or skipped as pre-fetched. */
     final Set<K> written = new HashSet<>();
-    final Map<K, Throwable> failures = new LinkedHashMap<>();
+    /** Ids none of whose events this lane could write, in the order they first failed. */
+    final Map<K, FailedId> failures = new LinkedHashMap<>();
     @Nullable Thread thread;
     long received;
     long inserted;
@@ -321,6 +426,7 @@ public final class ChunkProcessor<E, K> {
     long failed;
     int batches;
     int retries;
+    int isolationWrites;
 
     Lane(int partition, Run run) {
       this.partition = partition;
@@ -329,11 +435,11 @@ public final class ChunkProcessor<E, K> {
 
     void loop() {
       try {
-        for (Batch<E> batch = queue.take(); !batch.isEnd(); batch = queue.take()) {
+        for (Batch<E, K> batch = queue.take(); !batch.isEnd(); batch = queue.take()) {
           try {
             write(batch);
-          } catch (RuntimeException e) { // from the id or partition-key functions, say
-            failWholeBatch(batch, e);
+          } catch (RuntimeException e) { // a bug: write() handles what the sink and policy throw
+            failUnaccounted(batch, e);
           } finally {
             if (batch.pending.decrementAndGet() == 0) {
               run.inFlight.release();
@@ -345,19 +451,28 @@ public final class ChunkProcessor<E, K> {
       }
     }
 
-    private void write(Batch<E> batch) throws InterruptedException {
+    private long accounted() {
+      return inserted + duplicatesInInput + duplicatesPrefetched + duplicatesAtSink + failed;
+    }
+
+    private void write(Batch<E, K> batch) throws InterruptedException {
       received += batch.events.size();
       Set<K> batchIds = new HashSet<>();
+      Map<K, Integer> copies = new HashMap<>(); // further copies of an id in this batch
       List<E> toWrite = new ArrayList<>(batch.events.size());
       List<K> toWriteIds = new ArrayList<>(batch.events.size());
-      for (E event : batch.events) {
-        K id = idOf.apply(event);
-        if (written.contains(id) || !batchIds.add(id)) {
+      for (int i = 0; i < batch.events.size(); i++) {
+        E event = batch.events.get(i);
+        K id = batch.ids.get(i);
+        if (written.contains(id)) {
           duplicatesInInput++;
+        } else if (batchIds.contains(id)) {
+          copies.merge(id, 1, Integer::sum); // counted once its first copy is written or fails
         } else if (run.prefetched.contains(id)) {
           duplicatesPrefetched++;
           written.add(id); // handled: a later copy in the input counts as an input duplicate
         } else {
+          batchIds.add(id);
           toWrite.add(event);
           toWriteIds.add(id);
         }
@@ -366,72 +481,232 @@ public final class ChunkProcessor<E, K> {
         return;
       }
       batches++;
-      List<E> view = Collections.unmodifiableList(toWrite);
       long start = System.nanoTime();
-      Outcome<Integer> outcome = retryPolicy.execute(() -> checkedWrite(view));
-      retries += outcome.attempts() - 1;
-      switch (outcome) {
-        case Outcome.Success<Integer> s -> {
-          int fresh = s.value();
-          inserted += fresh;
-          duplicatesAtSink += toWrite.size() - fresh;
-          written.addAll(toWriteIds);
-          record(start, true, fresh, toWrite.size() - fresh, 0);
-        }
-        case Outcome.Failure<Integer> f -> {
-          if (f.error() instanceof InterruptedException ie) {
-            throw ie; // the run is being aborted
-          }
-          failed += toWrite.size();
-          for (K id : toWriteIds) {
-            failures.put(id, f.error());
-          }
-          record(start, false, 0, 0, toWrite.size());
-          log.warn(
-              "partition {}: batch of {} events from chunk {} failed after {} attempt(s): {}",
-              partition,
-              toWrite.size(),
-              batch.chunk,
-              f.attempts(),
-              f.error().toString());
-        }
-      }
-    }
-
-    private void failWholeBatch(Batch<E> batch, RuntimeException error) {
-      log.error("partition {}: batch from chunk {} could not be handled", partition, batch.chunk, error);
-      long accounted = inserted + duplicatesInInput + duplicatesPrefetched + duplicatesAtSink + failed;
-      long unaccounted = received - accounted;
-      failed += unaccounted;
-      for (E event : batch.events) {
-        try {
-          failures.put(idOf.apply(event), error);
-        } catch (RuntimeException ignored) {
-          // the id function itself is what failed; the count above still holds
-        }
-      }
-    }
-
-    private Integer checkedWrite(List<E> batch) throws Exception {
-      int fresh = sink.write(batch);
-      if (fresh < 0 || fresh > batch.size()) {
-        throw new IllegalStateException(
-            "sink reported " + fresh + " new events for a batch of " + batch.size());
-      }
-      return fresh;
-    }
-
-    private void record(long startNanos, boolean ok, long fresh, long atSink, long lost) {
+      long failedBefore = failed;
+      int isolationBefore = isolationWrites;
+      Isolation isolation = new Isolation(batch.chunk, toWrite, toWriteIds, copies);
+      isolation.write(0, toWrite.size(), retryPolicy);
+      long lost = failed - failedBefore;
       if (meters != null) {
-        meters.record(System.nanoTime() - startNanos, ok, fresh, atSink, lost);
+        meters.batch(System.nanoTime() - start, lost == 0);
+      }
+      if (lost > 0) {
+        log.warn(
+            "partition {}: {} of {} events from chunk {} could not be written ({} isolating"
+                + " write(s)); first error: {}",
+            partition,
+            lost,
+            batch.events.size(),
+            batch.chunk,
+            isolationWrites - isolationBefore,
+            String.valueOf(isolation.firstError));
+      }
+    }
+
+    /**
+     * Writes one batch; when it fails for good, writes its halves, recursively, until the events
+     * that fail on their own are found. Halves go depth first, first half first, so written events
+     * keep their input order.
+     */
+    private final class Isolation {
+      final int chunk;
+      final List<E> events;
+      final List<K> ids;
+      final Map<K, Integer> copies;
+      @Nullable Throwable firstError;
+
+      Isolation(int chunk, List<E> events, List<K> ids, Map<K, Integer> copies) {
+        this.chunk = chunk;
+        this.events = events;
+        this.ids = ids;
+        this.copies = copies;
+      }
+
+      void write(int from, int to, RetryPolicy policy) throws InterruptedException {
+        List<E> part = Collections.unmodifiableList(events.subList(from, to));
+        WriteTask task = new WriteTask(part);
+        Outcome<Integer> outcome;
+        try {
+          outcome = policy.execute(task);
+        } catch (RuntimeException policyFailed) {
+          // One of the policy's own functions threw: a bug, not a failure of this part's events.
+          log.error(
+              "partition {}: the retry policy failed on a batch from chunk {}; its {} event(s)"
+                  + " are reported failed",
+              partition,
+              chunk,
+              to - from,
+              policyFailed);
+          failAll(from, to, policyFailed);
+          return;
+        }
+        retries += Math.max(0, task.writes - 1); // writes the sink saw, not policy attempts
+        switch (outcome) {
+          case Outcome.Success<Integer> s -> succeeded(from, to, s.value());
+          case Outcome.Failure<Integer> f -> {
+            if (f.reason() == Outcome.Reason.INTERRUPTED) {
+              Thread.interrupted(); // the run is being aborted; the exception carries it on
+              InterruptedException stop =
+                  new InterruptedException("lane " + partition + " aborted");
+              stop.initCause(f.error());
+              throw stop;
+            }
+            Throwable error = NotTransient.unwrap(f.error());
+            if (to - from == 1) {
+              failAll(from, to, error);
+              return;
+            }
+            int middle = (from + to) >>> 1;
+            isolationWrites += 2;
+            write(from, middle, isolationPolicy);
+            write(middle, to, isolationPolicy);
+          }
+        }
+      }
+
+      private void succeeded(int from, int to, int fresh) {
+        int size = to - from;
+        inserted += fresh;
+        duplicatesAtSink += size - fresh;
+        for (K id : ids.subList(from, to)) {
+          written.add(id);
+          duplicatesInInput += copies.getOrDefault(id, 0);
+        }
+        if (meters != null) {
+          meters.written(fresh, size - fresh);
+        }
+      }
+
+      private void failAll(int from, int to, Throwable error) {
+        if (firstError == null) {
+          firstError = error;
+        }
+        for (K id : ids.subList(from, to)) {
+          long events = 1L + copies.getOrDefault(id, 0);
+          failed += events;
+          failures.computeIfAbsent(id, k -> new FailedId()).add(error, events);
+          if (log.isDebugEnabled()) {
+            log.debug(
+                "partition {}: event {} from chunk {} failed: {}", partition, id, chunk, error.toString());
+          }
+        }
+      }
+    }
+
+    /**
+     * One write of a batch, as the retry policy calls it. A failure the sink says is not transient
+     * ends the call: see {@link NotTransient}.
+     */
+    private final class WriteTask implements Callable<Integer> {
+      final List<E> part;
+      int writes;
+      @Nullable NotTransient notTransient;
+
+      WriteTask(List<E> part) {
+        this.part = part;
+      }
+
+      @Override
+      public Integer call() throws Exception {
+        if (notTransient != null) {
+          throw notTransient; // a policy that retries even Errors: the sink is not asked again
+        }
+        writes++;
+        try {
+          int fresh = sink.write(part);
+          if (fresh < 0 || fresh > part.size()) {
+            throw new IllegalStateException(
+                "sink reported " + fresh + " new events for a batch of " + part.size());
+          }
+          return fresh;
+        } catch (Exception e) {
+          if (e instanceof InterruptedException || isTransient(e)) {
+            throw e;
+          }
+          notTransient = new NotTransient(e);
+          throw notTransient;
+        }
+      }
+
+      private boolean isTransient(Exception failure) {
+        try {
+          return sink.isTransient(failure);
+        } catch (RuntimeException e) {
+          log.warn(
+              "partition {}: the sink's isTransient failed; the failure counts as transient",
+              partition,
+              e);
+          return true;
+        }
+      }
+    }
+
+    /** The defensive path for a bug in this class: every event of the batch not yet counted fails. */
+    private void failUnaccounted(Batch<E, K> batch, RuntimeException error) {
+      log.error("partition {}: batch from chunk {} could not be handled", partition, batch.chunk, error);
+      long unaccounted = received - accounted();
+      failed += unaccounted;
+      for (K id : batch.ids) {
+        if (!written.contains(id) && !failures.containsKey(id)) {
+          failures.put(id, new FailedId().add(error, 0)); // its events are in the count above
+        }
       }
     }
   }
 
-  /** One lane's share of one chunk, or the end marker. */
-  private record Batch<E>(int chunk, List<E> events, AtomicInteger pending) {
-    static <E> Batch<E> end() {
-      return new Batch<>(-1, List.of(), new AtomicInteger());
+  /** The last error of an id none of whose events a lane could write, and how many events failed. */
+  private static final class FailedId {
+    @Nullable Throwable error;
+    long events;
+
+    FailedId add(Throwable error, long events) {
+      this.error = error;
+      this.events += events;
+      return this;
+    }
+  }
+
+  /**
+   * A failure the sink called not transient ({@link IdempotentSink#isTransient}), on its way
+   * through the retry policy. It is an {@link Error} because a policy's retry predicate (by
+   * default any {@link Exception}) does not retry Errors, so the policy ends the call at once,
+   * with its own meters and budget telling the truth (not retryable, one attempt); it has no
+   * cause, so no throttling predicate looking down the cause chain takes it for throttling. The
+   * processor unwraps it: nobody outside sees it.
+   */
+  private static final class NotTransient extends Error {
+    @java.io.Serial private static final long serialVersionUID = 1L;
+
+    private final transient Throwable failure;
+
+    NotTransient(Throwable failure) {
+      super("not transient: " + failure, null, true, false);
+      this.failure = failure;
+    }
+
+    static Throwable unwrap(Throwable error) {
+      if (!(error instanceof NotTransient n)) {
+        return error;
+      }
+      Throwable failure = n.failure;
+      if (failure.getSuppressed().length == 0) {
+        for (Throwable earlier : n.getSuppressed()) { // errors of the attempts before it
+          if (earlier != failure) {
+            failure.addSuppressed(earlier);
+          }
+        }
+      }
+      return failure;
+    }
+  }
+
+  /** Why a chunk was rejected: the message and the key or id function's error, if any. */
+  private record Rejection(String message, @Nullable Throwable cause) {}
+
+  /** One lane's share of one chunk (events and their ids, index by index), or the end marker. */
+  private record Batch<E, K>(int chunk, List<E> events, List<K> ids, AtomicInteger pending) {
+    static <E, K> Batch<E, K> end() {
+      return new Batch<>(-1, List.of(), List.of(), new AtomicInteger());
     }
 
     boolean isEnd() {
@@ -442,6 +717,9 @@ public final class ChunkProcessor<E, K> {
   /**
    * {@code fanout.chunk.events{outcome=inserted|duplicate_at_sink|failed}} counters and the
    * {@code fanout.chunk.batch.duration{outcome=success|failure}} timer, tagged {@code name}.
+   * Inserted and at-sink events are counted as they are written; failed events when the run ends,
+   * so that they are exactly the report's {@link ChunkReport#failed()}. The timer times each
+   * partition batch, retries and isolation included; {@code failure} if any of its events failed.
    */
   private static final class Meters {
     final Counter inserted;
@@ -467,15 +745,23 @@ public final class ChunkProcessor<E, K> {
 
     private static Timer timer(MeterRegistry registry, String name, String outcome) {
       return Timer.builder("fanout.chunk.batch.duration")
-          .description("Time to write one partition batch, retries included")
+          .description("Time to write one partition batch, retries and isolation included")
           .tags("name", name, "outcome", outcome)
           .register(registry);
     }
 
-    void record(long nanos, boolean ok, long fresh, long dup, long lost) {
+    /** One partition batch done, isolation included; failed if any of its events failed. */
+    void batch(long nanos, boolean ok) {
       (ok ? success : failure).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void written(long fresh, long dup) {
       inserted.increment(fresh);
       atSink.increment(dup);
+    }
+
+    /** Counted when the run ends: until then, a later copy of a failed id may still be written. */
+    void failed(long lost) {
       failed.increment(lost);
     }
   }
@@ -539,7 +825,12 @@ public final class ChunkProcessor<E, K> {
       return this;
     }
 
-    /** How a failing batch is retried; default {@link RetryPolicy#ofRetries(int) ofRetries(3)}. */
+    /**
+     * How a failing batch is retried; default {@link RetryPolicy#ofRetries(int) ofRetries(3)}.
+     * A failure the sink calls not {@linkplain IdempotentSink#isTransient transient} is not
+     * retried, whatever the policy's {@code retryOn}. The parts of a batch that failed for good
+     * are written under this policy with one normal attempt (see {@link ChunkProcessor}).
+     */
     public Builder<E, K> retryPolicy(RetryPolicy retryPolicy) {
       this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
       return this;
@@ -551,7 +842,7 @@ public final class ChunkProcessor<E, K> {
       return this;
     }
 
-    /** Publishes {@code fanout.chunk.*} meters in {@code registry}. */
+    /** Publishes {@code fanout.chunk.*} meters in {@code registry} (see {@link ChunkProcessor}). */
     public Builder<E, K> meterRegistry(MeterRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry");
       return this;

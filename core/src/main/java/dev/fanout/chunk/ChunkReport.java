@@ -16,13 +16,17 @@ import java.util.Objects;
  * @param chunks chunks read
  * @param received events read
  * @param inserted events the sink reported as new
- * @param duplicatesInInput events whose id appeared earlier in this run's input (in the same or
- *     an earlier chunk) and was written then
+ * @param duplicatesInInput events whose id another event of this run's input carries, and that
+ *     one was written: a repeat of an id written (or pre-fetched) earlier in the run, a repeat
+ *     within a batch, or a copy that failed when a later copy of its id was written
  * @param duplicatesPrefetched events whose id was among the pre-fetched existing ids
- * @param duplicatesAtSink events the sink found already stored (written by another process, or
- *     outside the pre-fetched window)
- * @param failed events of batches that still failed after their retries
- * @param failures the error of each failed event's batch, by event id (unmodifiable)
+ * @param duplicatesAtSink events the sink found already stored (written by another process,
+ *     outside the pre-fetched window, or by an earlier attempt that failed after storing part of
+ *     its batch)
+ * @param failed events that could not be written, on their own, after their batch's retries
+ *     (see {@link ChunkProcessor} on isolation), and whose id no other event of the run wrote
+ * @param failures the ids none of whose events could be written, each with the error of its last
+ *     failed write (unmodifiable; in the order they first failed, partition by partition)
  * @param partitions per-partition counts, by partition number
  * @param elapsed wall time of the run
  * @param <K> the event id type
@@ -61,11 +65,19 @@ public record ChunkReport<K>(
    * @param received events routed to it
    * @param inserted events it wrote as new
    * @param failed events of its batches that failed for good
-   * @param batches batches it wrote (one per chunk that had events for it)
-   * @param retries batch attempts after the first
+   * @param batches batches it wrote (one per chunk that had events for it to write)
+   * @param retries attempts after the first, of batches and of their parts
+   * @param isolationWrites writes of parts of batches that failed for good, made to find the
+   *     events that fail (see {@link ChunkProcessor})
    */
   public record PartitionStats(
-      int partition, long received, long inserted, long failed, int batches, int retries) {}
+      int partition,
+      long received,
+      long inserted,
+      long failed,
+      int batches,
+      int retries,
+      int isolationWrites) {}
 
   /** Every kind of duplicate together. */
   public long duplicates() {
