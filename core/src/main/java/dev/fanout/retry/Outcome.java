@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
  *
  * {@snippet :
  * switch (policy.execute(() -> client.listClusters(account))) {
- *   case Outcome.Success<List<String>>(var clusters, var attempts, var throttles) ->
+ *   case Outcome.Success<List<String>>(var clusters, var attempts, var throttles, var cutHints) ->
  *       log.info("{} clusters after {} attempt(s)", clusters.size(), attempts);
  *   case Outcome.Failure<List<String>> f ->
  *       log.warn("gave up ({}) after {} attempt(s): {}", f.reason(), f.attempts(), f.error().toString());
@@ -29,15 +29,27 @@ public sealed interface Outcome<T extends @Nullable Object> {
   int throttles();
 
   /**
+   * How many server hints ({@link RetryAfter}) asked for a longer wait than
+   * {@link RetryPolicy#maxRetryAfter()} and were cut to it; 0 when every hint was honoured.
+   */
+  int cutHints();
+
+  /**
    * The task returned {@code value}. This includes a value that asked for a retry (see
    * {@link RetryPolicy.Builder#retryOnResult}) when no retry was left: the last value stands.
    *
    * @param value what the task returned
    * @param attempts calls made, at least 1
    * @param throttles how many of them were throttled
+   * @param cutHints how many server hints were cut to {@link RetryPolicy#maxRetryAfter()}
    */
-  record Success<T extends @Nullable Object>(T value, int attempts, int throttles)
-      implements Outcome<T> {}
+  record Success<T extends @Nullable Object>(T value, int attempts, int throttles, int cutHints)
+      implements Outcome<T> {
+    /** A success whose waits honoured every server hint. */
+    public Success(T value, int attempts, int throttles) {
+      this(value, attempts, throttles, 0);
+    }
+  }
 
   /**
    * The call ended with {@code error}: the task's last exception itself (not wrapped), a
@@ -48,12 +60,20 @@ public sealed interface Outcome<T extends @Nullable Object> {
    * @param reason why no further attempt was made
    * @param attempts calls made, at least 1
    * @param throttles how many of them were throttled
+   * @param cutHints how many server hints were cut to {@link RetryPolicy#maxRetryAfter()}
    */
   record Failure<T extends @Nullable Object>(
-      Throwable error, Reason reason, int attempts, int throttles) implements Outcome<T> {
+      Throwable error, Reason reason, int attempts, int throttles, int cutHints)
+      implements Outcome<T> {
+    /** Validates. */
     public Failure {
       Objects.requireNonNull(error, "error must not be null");
       Objects.requireNonNull(reason, "reason must not be null");
+    }
+
+    /** A failure whose waits honoured every server hint. */
+    public Failure(Throwable error, Reason reason, int attempts, int throttles) {
+      this(error, reason, attempts, throttles, 0);
     }
   }
 

@@ -16,6 +16,9 @@ import org.jspecify.annotations.Nullable;
  * @param error the attempt's error; {@code null} if the attempt returned a value that asked for a
  *     retry
  * @param result the value that asked for a retry; {@code null} if the attempt threw
+ * @param cutHint the server's hint when it asked for longer than
+ *     {@link RetryPolicy#maxRetryAfter()} and {@code delay} was cut to that cap; {@code null}
+ *     otherwise
  */
 public record RetryEvent(
     int attempt,
@@ -24,4 +27,18 @@ public record RetryEvent(
     boolean throttled,
     Duration delay,
     @Nullable Throwable error,
-    @Nullable Object result) {}
+    @Nullable Object result,
+    @Nullable Duration cutHint) {
+
+  /** An event whose delay honours the server's hint, if any. */
+  public RetryEvent(
+      int attempt,
+      int retry,
+      int maxRetries,
+      boolean throttled,
+      Duration delay,
+      @Nullable Throwable error,
+      @Nullable Object result) {
+    this(attempt, retry, maxRetries, throttled, delay, error, result, null);
+  }
+}

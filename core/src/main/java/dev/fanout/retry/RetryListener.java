@@ -1,6 +1,7 @@
 package dev.fanout.retry;
 
 import dev.fanout.internal.Durations;
+import java.time.Duration;
 import java.util.Objects;
 import org.slf4j.Logger;
 
@@ -22,7 +23,8 @@ public interface RetryListener {
 
   /**
    * A listener that logs each retry at INFO in the original CLI's words:
-   * {@code Retry 1/3 after 1s: <error>}, or {@code Throttled, retry 1/10 after 2.5s: <error>}.
+   * {@code Retry 1/3 after 1s: <error>}, or {@code Throttled, retry 1/10 after 2.5s: <error>};
+   * a cut server hint shows as {@code after 1m (server asked 3h, capped)}.
    */
   static RetryListener logging(Logger logger) {
     Objects.requireNonNull(logger, "logger must not be null");
@@ -32,12 +34,14 @@ public interface RetryListener {
             event.error() != null
                 ? String.valueOf(event.error())
                 : "result " + event.result() + " asked for a retry";
+        Duration cut = event.cutHint();
         logger.info(
-            "{}etry {}/{} after {}: {}",
+            "{}etry {}/{} after {}{}: {}",
             event.throttled() ? "Throttled, r" : "R",
             event.retry(),
             event.maxRetries(),
             Durations.format(event.delay()),
+            cut == null ? "" : " (server asked " + Durations.format(cut) + ", capped)",
             why);
       }
     };

@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * A failure that carries a server hint ({@link RetryAfter}, or {@link Builder#retryAfter}) waits
- * at least the hinted time. A shared {@link RetryBudget} stops retry storms: once it is spent,
+ * at least the hinted time, up to {@link #maxRetryAfter()} (1 minute unless set): a hint of hours
+ * would stall the call, so a longer one is cut to the cap, logged at WARN, and counted in the
+ * outcome ({@link Outcome#cutHints()}) and the retry event ({@link RetryEvent#cutHint()}). A shared {@link RetryBudget} stops retry storms: once it is spent,
  * calls fail fast with a {@link RetryBudgetExhaustedException}. {@link #maxElapsedTime()} bounds
  * a whole call: a retry whose wait would pass it is not made.
  *
@@ -109,6 +111,8 @@ public final class RetryPolicy {
         return hint == null ? Optional.empty() : hint.retryAfter();
       };
 
+  private static final Duration DEFAULT_MAX_RETRY_AFTER = Duration.ofMinutes(1);
+
   private static final RetryPolicy NONE = builder().name("none").maxAttempts(1).maxThrottles(0).build();
 
   private final String name;
@@ -122,6 +126,8 @@ public final class RetryPolicy {
   private final Backoff throttleBackoff;
   private final int maxThrottles;
   private final Function<? super Throwable, Optional<Duration>> retryAfter;
+  private final Duration maxRetryAfter;
+  private final long maxRetryAfterNanos;
   private final @Nullable RetryBudget budget;
   private final RetryListener[] listeners;
   private final Ticker ticker;
@@ -142,6 +148,8 @@ public final class RetryPolicy {
     this.throttleBackoff = b.throttleBackoff;
     this.maxThrottles = b.maxThrottles;
     this.retryAfter = b.retryAfter;
+    this.maxRetryAfter = b.maxRetryAfter;
+    this.maxRetryAfterNanos = saturatedNanos(b.maxRetryAfter);
     this.budget = b.budget;
     this.listeners = b.listeners.toArray(NO_LISTENERS);
     this.ticker = b.ticker;
@@ -326,15 +334,17 @@ public final class RetryPolicy {
     int throttles = 0; // attempts that were throttled
     long previousDelay = 0;
     long previousThrottleDelay = 0;
+    int cutHints = 0;
     @Nullable List<Throwable> earlier = null;
     while (true) {
       boolean throttled = false;
+      @Nullable Duration cutHint = null;
       int retry;
       int maxRetries;
       long delay;
       if (error != null) {
         if (error instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
-          return failed(error, Outcome.Reason.INTERRUPTED, earlier, attempts, throttles);
+          return failed(error, Outcome.Reason.INTERRUPTED, earlier, attempts, throttles, cutHints);
         }
         throttled = throttledWhen.test(error);
         if (throttled) {
@@ -343,8 +353,7 @@ public final class RetryPolicy {
             meters.throttled();
           }
           if (throttles > maxThrottles) {
-            return failed(
-                error, Outcome.Reason.THROTTLES_EXHAUSTED, earlier, attempts, throttles);
+            return failed(error, Outcome.Reason.THROTTLES_EXHAUSTED, earlier, attempts, throttles, cutHints);
           }
           retry = throttles;
           maxRetries = maxThrottles;
@@ -353,22 +362,30 @@ public final class RetryPolicy {
         } else {
           normal++;
           if (!retryOn.test(error)) {
-            return failed(error, Outcome.Reason.NOT_RETRYABLE, earlier, attempts, throttles);
+            return failed(error, Outcome.Reason.NOT_RETRYABLE, earlier, attempts, throttles, cutHints);
           }
           if (normal >= maxAttempts) {
-            return failed(
-                error, Outcome.Reason.ATTEMPTS_EXHAUSTED, earlier, attempts, throttles);
+            return failed(error, Outcome.Reason.ATTEMPTS_EXHAUSTED, earlier, attempts, throttles, cutHints);
           }
           retry = normal;
           maxRetries = maxAttempts - 1;
           delay = backoff.delayNanos(retry, previousDelay, random.get());
           previousDelay = delay;
         }
-        delay = Math.max(delay, hintNanos(error));
+        long hint = hintNanos(error);
+        if (hint > maxRetryAfterNanos) {
+          cutHint = Duration.ofNanos(hint);
+          cutHints++;
+          hint = maxRetryAfterNanos;
+          log.warn(
+              "retry policy '{}': the server asked to wait {}, more than maxRetryAfter {}; waiting {}",
+              name, cutHint, maxRetryAfter, maxRetryAfter);
+        }
+        delay = Math.max(delay, hint);
       } else {
         normal++;
         if (normal >= maxAttempts) {
-          return lastValueStands(value, Outcome.Reason.ATTEMPTS_EXHAUSTED, attempts, throttles);
+          return lastValueStands(value, Outcome.Reason.ATTEMPTS_EXHAUSTED, attempts, throttles, cutHints);
         }
         retry = normal;
         maxRetries = maxAttempts - 1;
@@ -378,8 +395,8 @@ public final class RetryPolicy {
 
       if (maxElapsedNanos > 0 && ticker.read() - start > maxElapsedNanos - delay) {
         return error == null
-            ? lastValueStands(value, Outcome.Reason.ELAPSED_TIME_EXCEEDED, attempts, throttles)
-            : failed(error, Outcome.Reason.ELAPSED_TIME_EXCEEDED, earlier, attempts, throttles);
+            ? lastValueStands(value, Outcome.Reason.ELAPSED_TIME_EXCEEDED, attempts, throttles, cutHints)
+            : failed(error, Outcome.Reason.ELAPSED_TIME_EXCEEDED, earlier, attempts, throttles, cutHints);
       }
       if (budget != null && !budget.tryAcquireRetry()) {
         if (error != null) {
@@ -387,7 +404,7 @@ public final class RetryPolicy {
         }
         RetryBudgetExhaustedException spent =
             new RetryBudgetExhaustedException(budget, attempts, error);
-        return failed(spent, Outcome.Reason.BUDGET_EXHAUSTED, null, attempts, throttles);
+        return failed(spent, Outcome.Reason.BUDGET_EXHAUSTED, null, attempts, throttles, cutHints);
       }
       if (meters != null) {
         meters.retry(throttled, error == null);
@@ -395,7 +412,14 @@ public final class RetryPolicy {
       if (listeners.length > 0 || extra.length > 0) {
         RetryEvent event =
             new RetryEvent(
-                attempts, retry, maxRetries, throttled, Duration.ofNanos(delay), error, value);
+                attempts,
+                retry,
+                maxRetries,
+                throttled,
+                Duration.ofNanos(delay),
+                error,
+                value,
+                cutHint);
         notify(listeners, event);
         notify(extra, event);
       }
@@ -414,7 +438,7 @@ public final class RetryPolicy {
         if (error != null) {
           interrupted.addSuppressed(error);
         }
-        return failed(interrupted, Outcome.Reason.INTERRUPTED, null, attempts, throttles);
+        return failed(interrupted, Outcome.Reason.INTERRUPTED, null, attempts, throttles, cutHints);
       }
 
       attempts++;
@@ -435,7 +459,7 @@ public final class RetryPolicy {
       if (meters != null) {
         meters.success(true);
       }
-      return new Outcome.Success<>(value, attempts, throttles);
+      return new Outcome.Success<>(value, attempts, throttles, cutHints);
     }
   }
 
@@ -444,11 +468,11 @@ public final class RetryPolicy {
    * meters) as the give-up it is, and not refilling the budget.
    */
   private <T extends @Nullable Object> Outcome<T> lastValueStands(
-      @Nullable T value, Outcome.Reason reason, int attempts, int throttles) {
+      @Nullable T value, Outcome.Reason reason, int attempts, int throttles, int cutHints) {
     if (meters != null) {
       meters.failure(reason);
     }
-    return new Outcome.Success<>(value, attempts, throttles);
+    return new Outcome.Success<>(value, attempts, throttles, cutHints);
   }
 
   private <T extends @Nullable Object> Outcome<T> failed(
@@ -456,7 +480,8 @@ public final class RetryPolicy {
       Outcome.Reason reason,
       @Nullable List<Throwable> earlier,
       int attempts,
-      int throttles) {
+      int throttles,
+      int cutHints) {
     addSuppressed(error, earlier);
     if (meters != null) {
       meters.failure(reason);
@@ -465,7 +490,7 @@ public final class RetryPolicy {
       log.debug(
           "retry policy '{}' gave up ({}) after {} attempt(s): {}", name, reason, attempts, error.toString());
     }
-    return new Outcome.Failure<>(error, reason, attempts, throttles);
+    return new Outcome.Failure<>(error, reason, attempts, throttles, cutHints);
   }
 
   private static void addSuppressed(Throwable error, @Nullable List<Throwable> earlier) {
@@ -543,6 +568,11 @@ public final class RetryPolicy {
     return maxThrottles;
   }
 
+  /** The longest a server hint may make a retry wait; see {@link Builder#maxRetryAfter}. */
+  public Duration maxRetryAfter() {
+    return maxRetryAfter;
+  }
+
   /** The shared budget, or {@code null} if retries are not budgeted. */
   public @Nullable RetryBudget budget() {
     return budget;
@@ -593,6 +623,7 @@ public final class RetryPolicy {
             .withJitter(Jitter.FULL);
     private int maxThrottles = 10;
     private Function<? super Throwable, Optional<Duration>> retryAfter = DEFAULT_RETRY_AFTER;
+    private Duration maxRetryAfter = DEFAULT_MAX_RETRY_AFTER;
     private @Nullable RetryBudget budget;
     private final List<RetryListener> listeners = new ArrayList<>();
     private Ticker ticker = Ticker.systemTicker();
@@ -613,6 +644,7 @@ public final class RetryPolicy {
       throttleBackoff = p.throttleBackoff;
       maxThrottles = p.maxThrottles;
       retryAfter = p.retryAfter;
+      maxRetryAfter = p.maxRetryAfter;
       budget = p.budget;
       listeners.addAll(List.of(p.listeners));
       ticker = p.ticker;
@@ -723,6 +755,21 @@ public final class RetryPolicy {
      */
     public Builder retryAfter(Function<? super Throwable, Optional<Duration>> retryAfter) {
       this.retryAfter = Objects.requireNonNull(retryAfter, "retryAfter must not be null");
+      return this;
+    }
+
+    /**
+     * The longest a server hint may make a retry wait; 1 minute unless set. A longer hint is cut to
+     * this, logged at WARN and counted in {@link Outcome#cutHints()}.
+     *
+     * @throws IllegalArgumentException if {@code maxRetryAfter} is negative
+     */
+    public Builder maxRetryAfter(Duration maxRetryAfter) {
+      Objects.requireNonNull(maxRetryAfter, "maxRetryAfter must not be null");
+      if (maxRetryAfter.isNegative()) {
+        throw new IllegalArgumentException("maxRetryAfter must not be negative, was " + maxRetryAfter);
+      }
+      this.maxRetryAfter = maxRetryAfter;
       return this;
     }
 

@@ -99,7 +99,7 @@ class RetryAndRateExamplesTest {
 
     String line =
         switch (policy.execute(() -> List.of("dev"))) {
-          case Outcome.Success<List<String>>(var value, var attempts, var throttles) ->
+          case Outcome.Success<List<String>>(var value, var attempts, var throttles, var cutHints) ->
               value.size() + " clusters after " + attempts + " attempt(s)";
           case Outcome.Failure<List<String>> f ->
               "gave up (" + f.reason() + ") after " + f.attempts() + " attempt(s)";

@@ -311,6 +311,34 @@ class RetryPolicyTest {
     }
 
     @Test
+    void aHintOfHoursIsCutToMaxRetryAfterAndTheOutcomeSaysSo() {
+      List<RetryEvent> events = new java.util.ArrayList<>();
+      RetryPolicy p = policy().listener(events::add).build();
+      assertThat(p.maxRetryAfter()).isEqualTo(Duration.ofMinutes(1));
+      Outcome<String> outcome =
+          p.execute(
+              new Script<>(
+                  new HintedIOException(Duration.ofHours(3)),
+                  new HintedIOException(Duration.ofSeconds(2)),
+                  "ok"));
+      assertThat(time.waits()).containsExactly(Duration.ofMinutes(1), Duration.ofSeconds(2));
+      assertThat(outcome).isEqualTo(new Outcome.Success<>("ok", 3, 0, 1));
+      assertThat(outcome.cutHints()).isEqualTo(1);
+      assertThat(events).extracting(RetryEvent::cutHint).containsExactly(Duration.ofHours(3), null);
+    }
+
+    @Test
+    void theHintCapIsConfigurableAndValidated() {
+      RetryPolicy p = policy().maxRetryAfter(Duration.ofHours(4)).maxAttempts(2).build();
+      Outcome<String> outcome = p.execute(new Script<>(new HintedIOException(Duration.ofHours(3)), "ok"));
+      assertThat(time.waits()).containsExactly(Duration.ofHours(3));
+      assertThat(outcome.cutHints()).isZero();
+      assertThatThrownBy(() -> RetryPolicy.builder().maxRetryAfter(Duration.ofSeconds(-1)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("maxRetryAfter must not be negative, was PT-1S");
+    }
+
+    @Test
     void aHintCanBeReadFromForeignExceptions() throws Exception {
       RetryPolicy p =
           policy()
