@@ -104,9 +104,13 @@ import org.slf4j.LoggerFactory;
  * <h2>Shutdown</h2>
  *
  * {@link #close()} stops accepting work, lets queued and running tasks finish for up to
- * {@link ParallelConfig#shutdownTimeout()}, then reports what is left as cancelled, interrupts
- * what still runs and waits for those threads to end. Accepted work is never dropped silently:
- * each accepted key gets a result.
+ * {@link ParallelConfig#shutdownTimeout()}, then reports what is left as cancelled and interrupts
+ * what still runs, and gives the interrupted tasks a grace ({@link Builder#interruptGrace}, 5 s
+ * unless set) to end. A task that ignores interruption cannot be stopped by any pool: after the
+ * grace {@code close()} returns anyway and reports it: an ERROR log naming the keys, and
+ * {@link #stillRunning()}, which lists them until they end. So {@code close()} returns within
+ * {@code shutdownTimeout + interruptGrace}. Accepted work is never dropped silently: each
+ * accepted key gets a result (a task still running after close is already reported cancelled).
  *
  * <p>Memory consistency: actions in a thread before it submits a task happen-before the task
  * runs; the task's actions happen-before its result is received from the channel or handle.
@@ -141,6 +145,7 @@ public final class WorkerPool implements AutoCloseable {
   private boolean closed;
   private @Nullable ScheduledThreadPoolExecutor timer;
   private final Ticker ticker;
+  private final Duration interruptGrace;
 
   private final LongAdder completed = new LongAdder();
   private final LongAdder failed = new LongAdder();
@@ -149,6 +154,7 @@ public final class WorkerPool implements AutoCloseable {
   private WorkerPool(Builder builder) {
     this.config = builder.config;
     this.ticker = builder.ticker;
+    this.interruptGrace = builder.interruptGrace;
     this.name = builder.name != null ? builder.name : "pool-" + POOL_IDS.incrementAndGet();
     this.threadFactory =
         builder.threadFactory != null
@@ -486,11 +492,34 @@ public final class WorkerPool implements AutoCloseable {
   }
 
   /**
+   * Keys whose tasks are running now: after {@link #close()}, the tasks that ignored interruption
+   * and outlived the grace (their keys were already reported cancelled); empty once they end.
+   */
+  public List<Object> stillRunning() {
+    lock.lock();
+    try {
+      List<Object> keys = new ArrayList<>();
+      for (Worker w : workers.values()) {
+        Job job = w.job;
+        if (job != null) {
+          keys.add(job.key);
+        }
+      }
+      return List.copyOf(keys);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
    * Stops accepting work, waits up to the shutdown timeout for queued and running tasks to end,
    * then cancels what is left (queued keys are reported cancelled, running ones interrupted and
-   * reported cancelled) and waits for the pool's threads to end. Idempotent. If the calling
-   * thread is interrupted while it waits, the pool skips to the cancelling step and the thread
-   * keeps its interrupt status.
+   * reported cancelled), waits up to the interrupt grace for the interrupted tasks to end, and
+   * waits for the threads of the ended tasks. Tasks that ignore interruption and outlive the grace
+   * are logged at ERROR with their keys and listed by {@link #stillRunning()}; their threads end
+   * when they return. So this returns within {@code shutdownTimeout + interruptGrace}, plus a
+   * moment to stop the pool's timer. Idempotent. If the calling thread is interrupted while it
+   * waits, the pool skips to the cancelling step and the thread keeps its interrupt status.
    *
    * @throws IllegalStateException if called from one of the pool's own tasks
    */
@@ -525,12 +554,16 @@ public final class WorkerPool implements AutoCloseable {
           config.shutdownTimeout(),
           cancelled);
       try {
-        // Interrupted tasks get as long again to end; one that ignores interrupts is reported.
-        if (!awaitWorkersGone(Math.max(config.shutdownTimeout().toNanos(), 1_000_000_000L))) {
+        // Interrupted tasks get the grace to end; one that ignores interrupts is reported.
+        if (!awaitWorkersGone(interruptGrace.toNanos())) {
+          List<Object> keys = stillRunning();
           log.error(
-              "worker pool '{}': {} task(s) ignore interruption and still run",
+              "worker pool '{}': {} task(s) ignore interruption and still run {} after the"
+                  + " interrupt; close() returns without them (they were reported cancelled): {}",
               name,
-              status().active());
+              keys.size(),
+              interruptGrace,
+              keys.size() <= 20 ? keys : keys.subList(0, 20) + " ...");
         }
       } catch (InterruptedException e) {
         interrupted = true;
@@ -1233,6 +1266,7 @@ public final class WorkerPool implements AutoCloseable {
     private @Nullable RateGate rateGate;
     private @Nullable Function<Object, ? extends RateGate> gateForKey;
     private Ticker ticker = Ticker.systemTicker();
+    private Duration interruptGrace = Duration.ofSeconds(5);
 
     private Builder(ParallelConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -1307,6 +1341,23 @@ public final class WorkerPool implements AutoCloseable {
      */
     public Builder ticker(Ticker ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker must not be null");
+      return this;
+    }
+
+    /**
+     * How long {@link WorkerPool#close()} waits, after interrupting the tasks that outlived the
+     * shutdown timeout, for them to end; 5 s unless set. Tasks still running then are reported
+     * (see {@link WorkerPool#stillRunning()}) and close returns without them.
+     *
+     * @throws IllegalArgumentException if {@code interruptGrace} is negative
+     */
+    public Builder interruptGrace(Duration interruptGrace) {
+      Objects.requireNonNull(interruptGrace, "interruptGrace must not be null");
+      if (interruptGrace.isNegative()) {
+        throw new IllegalArgumentException(
+            "interruptGrace must not be negative, was " + interruptGrace);
+      }
+      this.interruptGrace = interruptGrace;
       return this;
     }
 

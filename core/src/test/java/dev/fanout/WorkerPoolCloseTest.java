@@ -82,6 +82,53 @@ class WorkerPoolCloseTest {
   }
 
   @Test
+  void aTaskThatIgnoresInterruptsIsReportedAndCloseReturnsAfterTheGrace() throws Exception {
+    WorkerPool pool =
+        WorkerPool.builder(
+                ParallelConfig.builder().maxWorkers(2).shutdownTimeout(Duration.ofMillis(100)).build())
+            .name("closing")
+            .threadFactory(threads)
+            .interruptGrace(Duration.ofMillis(200))
+            .build();
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch running = new CountDownLatch(1);
+    AtomicInteger interrupts = new AtomicInteger();
+    TaskHandle<String, String> stubborn =
+        pool.submit(
+            "stubborn",
+            key -> {
+              running.countDown();
+              while (true) {
+                try {
+                  release.await();
+                  return key;
+                } catch (InterruptedException e) {
+                  interrupts.incrementAndGet(); // and carries on
+                }
+              }
+            });
+    running.await();
+    Thread closer = Thread.ofPlatform().start(pool::close);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !closer.isAlive());
+    assertThat(interrupts.get()).isEqualTo(1);
+    assertThat(pool.stillRunning()).containsExactly("stubborn");
+    assertThat(stubborn.await()).isInstanceOf(Result.Failure.class);
+    assertThat(threads.aliveThreads()).hasSize(1);
+
+    release.countDown();
+    await().untilAsserted(() -> assertThat(pool.stillRunning()).isEmpty());
+    await().untilAsserted(() -> assertThat(threads.aliveThreads()).isEmpty());
+  }
+
+  @Test
+  void theInterruptGraceIsValidated() {
+    assertThatThrownBy(
+            () -> WorkerPool.builder(ParallelConfig.defaults()).interruptGrace(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("interruptGrace must not be negative, was PT-0.001S");
+  }
+
+  @Test
   void keyedRerunPendingAtCloseIsReportedNotLost() throws Exception {
     WorkerPool pool = pool(Duration.ofMillis(100));
     CountDownLatch started = new CountDownLatch(1);
