@@ -5,9 +5,10 @@
  * dev.fanout.retry.RetryAfter}), and a shared {@link dev.fanout.retry.RetryBudget} against retry
  * storms.
  *
- * <p>Composition: a worker pool runs a task as deadline &gt; rate gate &gt; retry &gt; per-task
- * timeout &gt; task. A retry does not pass the pool's gate again; to make every attempt pass a gate
- * (an API that throttles per account), acquire the gate inside the task.
+ * <p>Composition: a worker pool runs a task as deadline &gt; retry &gt; rate gate &gt; per-attempt
+ * timeout &gt; task: every attempt, each retry included, passes the pool's gate. Where one task
+ * makes several calls that must each pass a gate (pages, several APIs), acquire it per call
+ * inside the task.
  */
 @NullMarked
 package dev.fanout.retry;
