@@ -24,4 +24,16 @@ public interface IdempotentSink<E> {
    * @throws Exception if the batch could not be written; none, some or all of it may be stored
    */
   int write(List<E> batch) throws Exception;
+
+  /**
+   * Whether a write that failed with {@code failure} may succeed if tried again. A batch whose
+   * failure is not transient is not retried: it is split at once to find the events that fail.
+   * The default treats every failure as transient.
+   *
+   * @param failure what the write threw
+   * @return {@code true} to let the retry policy try the batch again
+   */
+  default boolean isTransient(Throwable failure) {
+    return true;
+  }
 }
