@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
  * SQL), so a name must also not be a reserved word: {@code user} or {@code order} would pass the
  * pattern and then break every statement with a syntax error. The words refused are those
  * PostgreSQL (its "reserved" and "reserved, can be function or type" keywords) or H2 2.x (its
- * keyword list) refuse as a plain identifier, compared without regard to case. Words that only
- * the SQL standard reserves, and both databases accept ({@code value}, {@code position}), are
+ * keywords) refuse as a plain table name, compared without regard to case. Words that only
+ * the SQL standard reserves, and both databases accept ({@code position}, {@code range}), are
  * allowed.
  */
 final class SqlIdentifiers {
