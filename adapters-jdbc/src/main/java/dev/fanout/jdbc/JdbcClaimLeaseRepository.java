@@ -27,6 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link ClaimLeaseRepository} on the rows of one table, over any {@link DataSource}: the
@@ -85,7 +87,17 @@ import org.jspecify.annotations.Nullable;
  * connection with auto-commit on runs each statement in its own transaction; with auto-commit off
  * the call commits (or rolls back) its own work. Calls do not join an application transaction.
  * Expect {@code READ COMMITTED}, the default of both databases. SQL failures are thrown as {@link
- * LeaseStoreException}.
+ * LeaseStoreException}, {@linkplain LeaseStoreException#isTransient() transient} or not as {@link
+ * SqlErrors#isTransient} says: a data, integrity or syntax error is not (so {@link
+ * dev.fanout.lease.ClaimWorkers} does not retry it), a deadlock or a broken connection is.
+ *
+ * <h2>Schema check</h2>
+ *
+ * On its first connection the repository checks the table as {@link LeaseSchema#verify} does:
+ * a lease column that is missing or of the wrong type (a pre-existing {@code lease_owner
+ * INTEGER}, say), or a lease index that belongs to another table, fails that first call with an
+ * {@link IllegalStateException} naming the column or index and what was expected; a missing index
+ * is logged as a warning.
  *
  * <p>Thread-safe.
  *
@@ -93,6 +105,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T> {
 
+  private static final Logger log = LoggerFactory.getLogger(JdbcClaimLeaseRepository.class);
   private static final int CLAIMS_PER_STATEMENT = 500;
   private static final int REAP_BATCH = 1000;
   private static final int H2_CLAIM_ROUNDS = 16;
@@ -109,6 +122,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   private final ConcurrentHashMap<String, String> statements = new ConcurrentHashMap<>();
 
   private volatile @Nullable SqlDialect dialect;
+  private volatile boolean schemaChecked;
 
   private JdbcClaimLeaseRepository(Builder<T> b) {
     this.dataSource = b.dataSource;
@@ -705,7 +719,9 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
       try {
-        R result = work.apply(c, dialectOf(c));
+        SqlDialect d = dialectOf(c);
+        checkSchema(c, d);
+        R result = work.apply(c, d);
         if (!autoCommit) {
           c.commit();
         }
@@ -722,8 +738,25 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
       }
     } catch (SQLException e) {
       throw new LeaseStoreException(
-          op + " on table " + table.table() + " failed: " + e.getMessage(), e);
+          op + " on table " + table.table() + " failed: " + e.getMessage(),
+          e,
+          SqlErrors.isTransient(e));
     }
+  }
+
+  /** On the first connection: the table must fit (see {@link LeaseSchema#verify}). */
+  private void checkSchema(Connection c, SqlDialect d) throws SQLException {
+    if (schemaChecked) {
+      return;
+    }
+    List<String> missing = LeaseSchema.check(c, d, table);
+    if (!missing.isEmpty()) {
+      log.warn(
+          "table {} has no lease index {}: claims and the reaper may read the whole table",
+          table.table(),
+          String.join(" or ", missing));
+    }
+    schemaChecked = true;
   }
 
   private SqlDialect dialectOf(Connection c) throws SQLException {

@@ -8,12 +8,14 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
@@ -27,11 +29,14 @@ import org.jspecify.annotations.Nullable;
  *   <li>PostgreSQL: {@code INSERT INTO t (...) VALUES (...), (...) ON CONFLICT (id) DO NOTHING},
  *       many rows per statement; the row count PostgreSQL reports is the number inserted.
  *       Concurrent writers of the same id are serialised by the unique index: one inserts, the
- *       others do nothing, none fails.
+ *       others wait for it and then do nothing. Rows are written in id order, so writers of
+ *       overlapping batches wait for each other in the same order and never deadlock (a
+ *       two-writer stress test pins this); a deadlock or serialization failure caused by other
+ *       work on the table is tried again a few times, with a short wait, before it is thrown.
  *   <li>H2: {@code MERGE INTO t USING (VALUES ...) s ON t.id = s.id WHEN NOT MATCHED THEN
  *       INSERT}. Two transactions inserting the same new id at the same moment make one of them
- *       fail with a duplicate-key error; the chunk processor's retry then finds the row and skips
- *       it, so the outcome is the same, only later.
+ *       fail with a duplicate-key error; the sink tries it again (as for a deadlock, below), and
+ *       the MERGE then finds the row and skips it, so the outcome is the same, only later.
  * </ul>
  *
  * The table needs a primary key or unique constraint on the id column, for example:
@@ -59,12 +64,19 @@ import org.jspecify.annotations.Nullable;
  * Values are bound with {@link PreparedStatement#setObject}. Thread-safe: each call takes its
  * own connection from the data source.
  *
+ * <p>Failures are classified by {@link SqlErrors#isTransient}: a chunk processor retries a batch
+ * that failed with a deadlock or a broken connection, but not one that failed with a value too
+ * long for its column or a violated constraint, which no retry can write.
+ *
  * @param <E> the event type
  * @param <K> the id type
  */
 public final class JdbcIdempotentSink<E, K> implements IdempotentSink<E> {
   /** PostgreSQL's limit on bind parameters per statement. */
   private static final int MAX_PARAMETERS = 32_767;
+
+  /** How often a write that loses a race (deadlock, serialization failure) is tried in all. */
+  private static final int CONFLICT_TRIES = 3;
 
   private final DataSource dataSource;
   private final SqlDialect dialect;
@@ -75,6 +87,7 @@ public final class JdbcIdempotentSink<E, K> implements IdempotentSink<E> {
   private final List<String> columns;
   private final List<Function<? super E, ?>> values;
   private final int rowsPerStatement;
+  private final Comparator<E> canonicalOrder;
 
   private JdbcIdempotentSink(Builder<E, K> b, SqlDialect dialect) {
     this.dataSource = b.dataSource;
@@ -86,6 +99,16 @@ public final class JdbcIdempotentSink<E, K> implements IdempotentSink<E> {
     this.columns = List.copyOf(b.columns.keySet());
     this.values = List.copyOf(b.columns.values());
     this.rowsPerStatement = Math.min(b.rowsPerStatement, MAX_PARAMETERS / columns.size());
+    Function<? super E, ? extends K> id = b.idOf;
+    this.canonicalOrder =
+        Comparable.class.isAssignableFrom(b.idType)
+            ? (x, y) -> compareIds(id.apply(x), id.apply(y))
+            : Comparator.comparing(e -> id.apply(e).toString());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <K> int compareIds(K a, K b) {
+    return ((Comparable<Object>) a).compareTo(b);
   }
 
   /**
@@ -107,13 +130,65 @@ public final class JdbcIdempotentSink<E, K> implements IdempotentSink<E> {
     return dialect;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The rows are written in the order of their ids (natural order if the ids are {@link
+   * Comparable}, else by their string form), whatever the order of {@code batch}: writers of
+   * overlapping batches then lock the ids they share in the same order and wait for each other
+   * instead of deadlocking. A write that still loses a race (deadlock {@code 40P01}, serialization
+   * failure {@code 40001}; on H2 a duplicate key from a concurrent MERGE) is rolled back and tried
+   * again here, up to three
+   * times in all, after 10 to 50 ms with jitter; any other failure is thrown at once.
+   *
+   * @throws SQLException if the batch could not be written; nothing of it is stored then
+   * @throws InterruptedException if interrupted while waiting to try again
+   */
   @Override
-  public int write(List<E> batch) throws SQLException {
+  public int write(List<E> batch) throws SQLException, InterruptedException {
     Objects.requireNonNull(batch, "batch");
     List<E> rows = distinctById(batch);
     if (rows.isEmpty()) {
       return 0;
     }
+    rows.sort(canonicalOrder);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return writeOnce(rows);
+      } catch (SQLException e) {
+        if (attempt >= CONFLICT_TRIES || !lostARace(e)) {
+          throw e;
+        }
+        long minMillis = 10L * attempt;
+        Thread.sleep(minMillis + ThreadLocalRandom.current().nextLong(minMillis + 10));
+      }
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>As {@link SqlErrors#isTransient} says: a data error (a value too long, {@code 22001}), a
+   * constraint violated ({@code 23xxx}) or a statement the table does not fit ({@code 42xxx}) is
+   * not transient, and a chunk processor does not retry it; a deadlock, serialization failure or
+   * broken connection is.
+   */
+  @Override
+  public boolean isTransient(Throwable failure) {
+    return SqlErrors.isTransient(failure) || lostARace(failure);
+  }
+
+  /**
+   * A deadlock or serialization failure; on H2 also a duplicate key, which its MERGE raises when
+   * another transaction inserted the same new id at the same moment (tried again, the MERGE
+   * finds the row and skips it).
+   */
+  private boolean lostARace(Throwable failure) {
+    return SqlErrors.isConflict(failure)
+        || (dialect == SqlDialect.H2 && SqlErrors.hasState(failure, "23505"));
+  }
+
+  private int writeOnce(List<E> rows) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       boolean autoCommit = connection.getAutoCommit();
       if (autoCommit && rows.size() <= rowsPerStatement) {

@@ -1,12 +1,21 @@
 package dev.fanout.jdbc;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.zip.CRC32;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The DDL {@link JdbcClaimLeaseRepository} needs, for PostgreSQL and H2: a dedicated table, or
@@ -42,11 +51,28 @@ import javax.sql.DataSource;
  * reaper's index covers the claimed rows; it is deliberately not a partial index on {@code
  * lease_status = 'CLAIMED'}, which the planner would also pick for the fenced updates by id. On H2 the indexes are plain (H2 has no partial indexes) and lead
  * with the status column.
+ *
+ * <p>Index names are the table's name and {@code _lease_pending} / {@code _lease_claimed}; where
+ * that would pass {@value #MAX_IDENTIFIER_LENGTH} characters, the table's name is cut short and
+ * followed by a hash of the whole name ({@code
+ * credential_check_results_of_every_custom_46bd83d2_lease_pending} for {@code
+ * credential_check_results_of_every_customer_account_and_region}), so that long names with a
+ * common start do not share indexes. {@link #verify} checks, after the DDL, that the lease columns
+ * have usable types and that the lease indexes exist on this table.
  */
 public final class LeaseSchema {
 
   /** The length of the error column; longer failure reasons are cut to it. */
   public static final int ERROR_LENGTH = 2000;
+
+  /**
+   * The longest index name made here: PostgreSQL's limit on identifiers, 63 bytes (the names are
+   * ASCII); H2 allows longer ones.
+   */
+  public static final int MAX_IDENTIFIER_LENGTH = 63;
+
+  private static final String PENDING_SUFFIX = "_lease_pending";
+  private static final String CLAIMED_SUFFIX = "_lease_claimed";
 
   private LeaseSchema() {}
 
@@ -120,8 +146,8 @@ public final class LeaseSchema {
   }
 
   private static List<String> indexes(SqlDialect dialect, LeaseTable t) {
-    String pending = indexName(t, "_lease_pending");
-    String claimed = indexName(t, "_lease_claimed");
+    String pending = indexName(t, PENDING_SUFFIX);
+    String claimed = indexName(t, CLAIMED_SUFFIX);
     if (dialect == SqlDialect.POSTGRESQL) {
       return List.of(
           "CREATE INDEX IF NOT EXISTS "
@@ -174,9 +200,296 @@ public final class LeaseSchema {
             + ")");
   }
 
-  private static String indexName(LeaseTable t, String suffix) {
+  /**
+   * The name of a lease index: the table's name and {@code suffix} if that fits in {@value
+   * #MAX_IDENTIFIER_LENGTH} characters, else the table's name cut short, an underscore, eight hex
+   * digits of a CRC-32 of the whole (lower-cased) table name, and {@code suffix} — so that two
+   * long table names with a common start get indexes of their own.
+   */
+  static String indexName(LeaseTable t, String suffix) {
     String base = t.baseName();
-    int room = 63 - suffix.length();
-    return (base.length() > room ? base.substring(0, room) : base) + suffix;
+    if (base.length() + suffix.length() <= MAX_IDENTIFIER_LENGTH) {
+      return base + suffix;
+    }
+    CRC32 crc = new CRC32();
+    crc.update(base.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
+    String hash = String.format(Locale.ROOT, "_%08x", crc.getValue());
+    return base.substring(0, MAX_IDENTIFIER_LENGTH - suffix.length() - hash.length())
+        + hash
+        + suffix;
+  }
+
+  /** The names of the lease indexes of {@code t}, without schema. */
+  static List<String> indexNames(LeaseTable t) {
+    return List.of(indexName(t, PENDING_SUFFIX), indexName(t, CLAIMED_SUFFIX));
+  }
+
+  /**
+   * Checks that {@code table} is as {@link JdbcClaimLeaseRepository} needs it, so that a table
+   * that does not fit fails now, naming what is wrong, not at the first claim with an error from
+   * deep inside a statement:
+   *
+   * <ul>
+   *   <li>the id column and every lease column exist, with a type the statements can use: text
+   *       (at least 9 characters for the status) for status, owner and error; {@code BIGINT} for
+   *       the token; {@code INTEGER} or {@code BIGINT} for the attempts; {@code TIMESTAMP WITH
+   *       TIME ZONE} for the three times. {@code ADD COLUMN IF NOT EXISTS} keeps a column that
+   *       exists already whatever its type, so a table of your own may hold, say, an integer
+   *       {@code lease_owner};
+   *   <li>the two lease indexes exist under the names {@link #createTable} and {@link
+   *       #addLeaseColumns} give them, and are indexes of this table. ({@code CREATE INDEX IF NOT
+   *       EXISTS} does nothing when another table holds an index of that name, which would leave
+   *       this one to be read whole by every claim.)
+   * </ul>
+   *
+   * Run it after the DDL. {@link JdbcClaimLeaseRepository} makes the same checks on its first
+   * connection, except that there a missing index is only logged (you may index the table your
+   * own way), while a lease index that belongs to another table fails.
+   *
+   * @throws IllegalStateException naming the column or index, what was found and what was
+   *     expected
+   * @throws SQLException if the database cannot be asked
+   */
+  public static void verify(DataSource dataSource, SqlDialect dialect, LeaseTable table)
+      throws SQLException {
+    Objects.requireNonNull(dialect, "dialect");
+    Objects.requireNonNull(table, "table");
+    try (Connection connection = dataSource.getConnection()) {
+      try {
+        List<String> missing = check(connection, dialect, table);
+        if (!missing.isEmpty()) {
+          throw new IllegalStateException(
+              "table " + table.table() + " has no lease index " + String.join(" or ", missing)
+                  + "; run the DDL of LeaseSchema first");
+        }
+      } finally {
+        if (!connection.getAutoCommit()) {
+          connection.rollback();
+        }
+      }
+    }
+  }
+
+  /**
+   * The checks of {@link #verify} on {@code c}: throws if a column does not fit or a lease index
+   * belongs to another table, and returns the names of the lease indexes that do not exist.
+   */
+  static List<String> check(Connection c, SqlDialect dialect, LeaseTable table)
+      throws SQLException {
+    Map<String, String> types =
+        dialect == SqlDialect.POSTGRESQL ? postgresColumns(c, table) : h2Columns(c, table);
+    if (types.isEmpty()) {
+      throw new IllegalStateException(
+          "table " + table.table() + " does not exist (or has no columns); run the DDL of"
+              + " LeaseSchema first");
+    }
+    checkColumn(table, types, table.idColumn(), ColumnKind.ANY);
+    checkColumn(table, types, table.statusColumn(), ColumnKind.STATUS);
+    checkColumn(table, types, table.tokenColumn(), ColumnKind.BIGINT);
+    checkColumn(table, types, table.ownerColumn(), ColumnKind.TEXT);
+    checkColumn(table, types, table.claimedAtColumn(), ColumnKind.TIMESTAMP);
+    checkColumn(table, types, table.leaseUntilColumn(), ColumnKind.TIMESTAMP);
+    checkColumn(table, types, table.availableAtColumn(), ColumnKind.TIMESTAMP);
+    checkColumn(table, types, table.attemptsColumn(), ColumnKind.INTEGER);
+    checkColumn(table, types, table.errorColumn(), ColumnKind.TEXT);
+    List<String> missing = new ArrayList<>();
+    for (String index : indexNames(table)) {
+      String owner =
+          dialect == SqlDialect.POSTGRESQL
+              ? postgresIndexOwner(c, table, index)
+              : h2IndexOwner(c, table, index);
+      if (owner == null) {
+        missing.add(index);
+      } else if (!owner.isEmpty()) {
+        throw new IllegalStateException(
+            "lease index "
+                + index
+                + " belongs to "
+                + owner
+                + ", not to table "
+                + table.table()
+                + ": CREATE INDEX IF NOT EXISTS left table "
+                + table.table()
+                + " without it; drop or rename the other one");
+      }
+    }
+    return missing;
+  }
+
+  /** What a lease column must be. */
+  private enum ColumnKind {
+    ANY("any type"),
+    STATUS("a text type of at least 9 characters, such as VARCHAR(16)"),
+    TEXT("a text type, such as VARCHAR(255)"),
+    BIGINT("BIGINT"),
+    INTEGER("INTEGER or BIGINT"),
+    TIMESTAMP("TIMESTAMP WITH TIME ZONE");
+
+    final String expected;
+
+    ColumnKind(String expected) {
+      this.expected = expected;
+    }
+
+    /** {@code type} as the database names it, lower case, with a length in parentheses. */
+    boolean accepts(String type) {
+      String base = type.replaceAll("\\(.*?\\)", "");
+      boolean text =
+          base.equals("character varying") || base.equals("character") || base.equals("text");
+      return switch (this) {
+        case ANY -> true;
+        case TEXT -> text;
+        case STATUS -> text && length(type) >= 9;
+        case BIGINT -> base.equals("bigint");
+        case INTEGER -> base.equals("integer") || base.equals("bigint");
+        case TIMESTAMP -> base.equals("timestamp with time zone");
+      };
+    }
+
+    private static long length(String type) {
+      int open = type.indexOf('(');
+      if (open < 0) {
+        return Long.MAX_VALUE; // unbounded
+      }
+      return Long.parseLong(type.substring(open + 1, type.indexOf(')', open)).trim());
+    }
+  }
+
+  private static void checkColumn(
+      LeaseTable table, Map<String, String> types, String column, ColumnKind kind) {
+    String type = types.get(column.toLowerCase(Locale.ROOT));
+    if (type == null) {
+      throw new IllegalStateException(
+          "column " + column + " of table " + table.table() + " does not exist; expected "
+              + kind.expected);
+    }
+    if (!kind.accepts(type)) {
+      throw new IllegalStateException(
+          "column "
+              + column
+              + " of table "
+              + table.table()
+              + " has type "
+              + type
+              + ", expected "
+              + kind.expected
+              + " (ADD COLUMN IF NOT EXISTS keeps a column that exists already)");
+    }
+  }
+
+  /** Column name (lower case) to type, as {@code format_type} writes it. */
+  private static Map<String, String> postgresColumns(Connection c, LeaseTable table)
+      throws SQLException {
+    Map<String, String> types = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+                + " WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped")) {
+      ps.setString(1, table.table());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          types.put(rs.getString(1).toLowerCase(Locale.ROOT), rs.getString(2));
+        }
+      }
+    }
+    return types;
+  }
+
+  private static Map<String, String> h2Columns(Connection c, LeaseTable table)
+      throws SQLException {
+    Map<String, String> types = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH FROM"
+                + " INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+      ps.setString(1, h2Schema(c, table));
+      ps.setString(2, folded(c, table.baseName()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String type = rs.getString(2).toLowerCase(Locale.ROOT);
+          long length = rs.getLong(3);
+          if (!rs.wasNull() && type.startsWith("character") && !type.contains("large")) {
+            type = type + "(" + length + ")";
+          }
+          types.put(rs.getString(1).toLowerCase(Locale.ROOT), type);
+        }
+      }
+    }
+    return types;
+  }
+
+  /**
+   * The table that owns index {@code index} of {@code table}'s schema: "" if it is {@code table},
+   * null if there is no such relation, else a description of the other owner.
+   */
+  private static @Nullable String postgresIndexOwner(Connection c, LeaseTable table, String index)
+      throws SQLException {
+    // An index lives in its table's schema, where CREATE INDEX IF NOT EXISTS looks for the name.
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT r.relkind, t.oid = to_regclass(?), tn.nspname || '.' || t.relname"
+                + " FROM pg_class r LEFT JOIN pg_index i ON i.indexrelid = r.oid"
+                + " LEFT JOIN pg_class t ON t.oid = i.indrelid"
+                + " LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace"
+                + " WHERE r.relname = ?"
+                + " AND r.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid ="
+                + " to_regclass(?))")) {
+      ps.setString(1, table.table());
+      ps.setString(2, index.toLowerCase(Locale.ROOT));
+      ps.setString(3, table.table());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        if (rs.getBoolean(2)) {
+          return "";
+        }
+        String other = rs.getString(3);
+        return other != null
+            ? "table " + other
+            : "a relation of kind '" + rs.getString(1) + "' (not an index)";
+      }
+    }
+  }
+
+  private static @Nullable String h2IndexOwner(Connection c, LeaseTable table, String index)
+      throws SQLException {
+    String schema = h2Schema(c, table);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.INDEXES"
+                + " WHERE INDEX_SCHEMA = ? AND INDEX_NAME = ?")) {
+      ps.setString(1, schema);
+      ps.setString(2, folded(c, index));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        String ownerSchema = rs.getString(1);
+        String ownerTable = rs.getString(2);
+        if (ownerSchema.equals(schema) && ownerTable.equals(folded(c, table.baseName()))) {
+          return "";
+        }
+        return "table " + ownerSchema + "." + ownerTable;
+      }
+    }
+  }
+
+  /** The schema of {@code table} (H2 puts its lease indexes there too). */
+  private static String h2Schema(Connection c, LeaseTable table) throws SQLException {
+    int dot = table.table().lastIndexOf('.');
+    return dot < 0 ? c.getSchema() : folded(c, table.table().substring(0, dot));
+  }
+
+  /** An unquoted name as the database stores it. */
+  private static String folded(Connection c, String name) throws SQLException {
+    DatabaseMetaData meta = c.getMetaData();
+    if (meta.storesUpperCaseIdentifiers()) {
+      return name.toUpperCase(Locale.ROOT);
+    }
+    if (meta.storesLowerCaseIdentifiers()) {
+      return name.toLowerCase(Locale.ROOT);
+    }
+    return name;
   }
 }

@@ -11,9 +11,10 @@ import java.util.Objects;
  * Where {@link JdbcClaimLeaseRepository} keeps leases: a table and the names of its id column and
  * of the eight lease columns. Every name is checked to be a plain SQL identifier (letters, digits
  * and underscores, not starting with a digit, at most 63 characters; the table may be {@code
- * schema.table}); anything else is refused with a message naming the field and the value, so a
- * configured name can never inject SQL. Names are not quoted, so they follow the database's
- * case rules, as in hand-written SQL.
+ * schema.table}) and not a word PostgreSQL or H2 reserves ({@code user}, {@code order}, {@code
+ * value}...); anything else is refused with a message naming the field and the value, so a
+ * configured name can never inject SQL nor break a statement. Names are not quoted, so they follow
+ * the database's case rules, as in hand-written SQL.
  *
  * {@snippet :
  * LeaseTable dedicated = LeaseTable.defaults();            // fanout_lease_item, id, lease_*

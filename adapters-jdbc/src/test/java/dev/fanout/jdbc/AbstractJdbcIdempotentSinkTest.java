@@ -2,13 +2,17 @@ package dev.fanout.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.fanout.chunk.ChunkProcessor;
 import dev.fanout.chunk.ChunkReport;
+import dev.fanout.retry.Backoff;
+import dev.fanout.retry.RetryPolicy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +44,11 @@ abstract class AbstractJdbcIdempotentSinkTest {
   }
 
   protected JdbcIdempotentSink<Event, String> sink(int rowsPerStatement) throws SQLException {
+    return sink(ds, rowsPerStatement);
+  }
+
+  protected static JdbcIdempotentSink<Event, String> sink(DataSource ds, int rowsPerStatement)
+      throws SQLException {
     return JdbcIdempotentSink.builder(ds, "event", "id", Event::id, String.class)
         .column("provider", Event::provider)
         .column("occurred_at", e -> Timestamp.from(e.at()))
@@ -97,6 +106,62 @@ abstract class AbstractJdbcIdempotentSinkTest {
     assertThatThrownBy(() -> sink.write(batch)).isInstanceOf(SQLException.class);
     assertThat(rows()).isZero();
     assertThat(sink.write(events(0, 12))).isEqualTo(12);
+  }
+
+  @Test
+  void aValueTooLongForItsColumnIsWrittenOnceAndIsNotTransient() throws Exception {
+    CountingDataSource counting = new CountingDataSource(ds);
+    JdbcIdempotentSink<Event, String> sink = sink(counting.dataSource, 500);
+    Event tooLong = new Event("x".repeat(100), "p", Instant.now()); // the id column holds 64
+
+    Throwable failure = catchThrowable(() -> sink.write(List.of(tooLong)));
+
+    assertThat(failure).isInstanceOf(SQLException.class);
+    assertThat(((SQLException) failure).getSQLState()).isEqualTo("22001");
+    assertThat(counting.executed).hasValue(1);
+    assertThat(sink.isTransient(failure)).isFalse();
+
+    // A processor whose retry policy asks the sink tries the batch once, not four times.
+    ChunkReport<String> report =
+        ChunkProcessor.builder(Event::id, sink)
+            .retryPolicy(
+                RetryPolicy.builder()
+                    .maxAttempts(4)
+                    .backoff(Backoff.fixed(Duration.ofMillis(1)))
+                    .retryOn(sink::isTransient)
+                    .build())
+            .build()
+            .process(List.of(List.of(tooLong)));
+    assertThat(report.failed()).isEqualTo(1);
+    assertThat(counting.executed).hasValue(2);
+  }
+
+  @Test
+  void aDeadlockIsTriedAgainAfterAShortWait() throws Exception {
+    CountingDataSource counting = new CountingDataSource(ds);
+    JdbcIdempotentSink<Event, String> sink = sink(counting.dataSource, 500);
+    counting.failNext.set(2);
+
+    assertThat(sink.write(events(0, 10))).isEqualTo(10);
+
+    assertThat(counting.executed).hasValue(3);
+    assertThat(rows()).isEqualTo(10);
+    assertThat(sink.isTransient(counting.failure)).isTrue();
+  }
+
+  @Test
+  void aDeadlockThatPersistsIsThrownAfterThreeTries() throws Exception {
+    CountingDataSource counting = new CountingDataSource(ds);
+    JdbcIdempotentSink<Event, String> sink = sink(counting.dataSource, 500);
+    counting.failure = new SQLException("could not serialize access", "40001");
+    counting.failNext.set(Integer.MAX_VALUE);
+
+    assertThatThrownBy(() -> sink.write(events(0, 10)))
+        .isInstanceOf(SQLException.class)
+        .hasMessage("could not serialize access");
+
+    assertThat(counting.executed).hasValue(3);
+    assertThat(rows()).isZero();
   }
 
   @Test

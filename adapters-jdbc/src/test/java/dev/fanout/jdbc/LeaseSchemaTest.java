@@ -2,6 +2,7 @@ package dev.fanout.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -50,11 +51,29 @@ class LeaseSchemaTest {
   }
 
   @Test
-  void indexNamesStayWithinSixtyThreeCharacters() {
-    String longName = "t".repeat(63);
+  void longTableNamesWithACommonStartGetDistinctIndexNamesOfAtMostSixtyThreeCharacters() {
+    LeaseTable a = LeaseTable.named("t".repeat(49) + "a".repeat(14));
+    LeaseTable b = LeaseTable.named("app." + "t".repeat(49) + "b");
 
-    List<String> ddl = LeaseSchema.createTable(SqlDialect.POSTGRESQL, LeaseTable.named(longName));
+    List<String> names = new ArrayList<>(LeaseSchema.indexNames(a));
+    names.addAll(LeaseSchema.indexNames(b));
 
-    assertThat(ddl.get(1)).contains(" " + "t".repeat(49) + "_lease_pending ON ");
+    assertThat(names).doesNotHaveDuplicates().allSatisfy(n -> assertThat(n).hasSizeLessThanOrEqualTo(63));
+    assertThat(LeaseSchema.indexNames(a).get(0))
+        .matches("t{40}_[0-9a-f]{8}_lease_pending")
+        .isEqualToIgnoringCase(
+            LeaseSchema.indexNames(LeaseTable.named(a.table().toUpperCase())).get(0));
+    assertThat(LeaseSchema.createTable(SqlDialect.POSTGRESQL, a).get(1))
+        .startsWith("CREATE INDEX IF NOT EXISTS " + LeaseSchema.indexNames(a).get(0) + " ON ");
+    assertThat(
+            LeaseSchema.indexNames(
+                LeaseTable.named("credential_check_results_of_every_customer_account_and_region")))
+        .as("as documented")
+        .containsExactly(
+            "credential_check_results_of_every_custom_46bd83d2_lease_pending",
+            "credential_check_results_of_every_custom_46bd83d2_lease_claimed");
+    // Names that fit keep their plain form.
+    assertThat(LeaseSchema.indexNames(LeaseTable.named("t".repeat(49))))
+        .containsExactly("t".repeat(49) + "_lease_pending", "t".repeat(49) + "_lease_claimed");
   }
 }

@@ -84,6 +84,33 @@ class LeaseTableTest {
         .hasMessageContaining("'" + name + "'");
   }
 
+  /**
+   * Regression: reserved words passed the identifier check and broke the first claim with a
+   * syntax error; names are not quoted, so they are refused when the table is described.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"user", "USER", "order", "app.user", "user.job", "select", "value"})
+  void reservedWordsAreRefusedAsTableNames(String name) {
+    assertThatThrownBy(() -> LeaseTable.named(name))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("table must not be an SQL reserved word")
+        .hasMessageEndingWith("was '" + name + "'");
+  }
+
+  @Test
+  void reservedWordsAreRefusedAsColumnNames() {
+    assertThatThrownBy(() -> LeaseTable.named("job").withIdColumn("order"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "idColumn must not be an SQL reserved word ('order' is reserved in PostgreSQL or H2,"
+                + " and names are not quoted), was 'order'");
+    assertThatThrownBy(
+            () -> JdbcIdempotentSink.builder(Pools.h2("x", 1), "event", "user", e -> e, Object.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("idColumn must not be an SQL reserved word");
+    assertThat(LeaseTable.named("users").withIdColumn("user_id").table()).isEqualTo("users");
+  }
+
   @Test
   void badPrefixIsReportedOnTheFirstColumnItBreaks() {
     assertThatThrownBy(() -> LeaseTable.defaults().withLeaseColumnPrefix("1"))

@@ -5,7 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.fanout.testing.postgres.PostgresServer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,6 +45,56 @@ class PostgresJdbcIdempotentSinkTest extends AbstractJdbcIdempotentSinkTest {
   @AfterEach
   void closePool() {
     pool.close();
+  }
+
+  /**
+   * Regression: two writers inserting overlapping ids in different orders deadlocked ({@code
+   * 40P01}), each waiting for a row the other had inserted first. Rows are now written in id
+   * order, so they wait for each other in the same order: no deadlock, and no retry needed (one
+   * statement per write).
+   */
+  @Test
+  void writersOfOverlappingIdsInOppositeOrdersNeverDeadlock() throws Exception {
+    int rounds = 60;
+    int idsPerRound = 200;
+    CountingDataSource counting = new CountingDataSource(ds);
+    JdbcIdempotentSink<Event, String> sink = sink(counting.dataSource, 500);
+    AtomicLong inserted = new AtomicLong();
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
+    CyclicBarrier start = new CyclicBarrier(2);
+    List<Thread> writers = new ArrayList<>();
+    for (boolean descending : new boolean[] {false, true}) {
+      writers.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    for (int round = 0; round < rounds; round++) {
+                      List<Event> batch =
+                          new ArrayList<>(events(round * idsPerRound, (round + 1) * idsPerRound));
+                      if (descending) {
+                        Collections.reverse(batch);
+                      }
+                      try {
+                        start.await(30, TimeUnit.SECONDS);
+                        inserted.addAndGet(sink.write(batch));
+                      } catch (Exception e) {
+                        failures.add(e);
+                      }
+                    }
+                  }));
+    }
+    for (Thread writer : writers) {
+      writer.join();
+    }
+
+    assertThat(failures).isEmpty();
+    assertThat(counting.executed).as("one statement per write: none was retried").hasValue(2 * rounds);
+    assertThat(inserted).hasValue((long) rounds * idsPerRound);
+    assertThat(rows()).isEqualTo((long) rounds * idsPerRound);
+    assertThat(
+            Pools.count(
+                ds, "SELECT COUNT(*) FROM (SELECT id FROM event GROUP BY id HAVING COUNT(*) > 1) d"))
+        .isZero();
   }
 
   @Test

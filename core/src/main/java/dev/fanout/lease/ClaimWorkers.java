@@ -60,7 +60,11 @@ import org.slf4j.LoggerFactory;
  * When a poll finds nothing the worker waits {@link ClaimWorkersConfig#pollInterval()
  * pollInterval}, doubling the wait on each further empty poll up to {@link
  * ClaimWorkersConfig#maxPollInterval() maxPollInterval}; failing calls to the store back off the
- * same way, are logged, and are retried — a store that comes back is simply used again. Beside
+ * same way, are logged, and are retried — a store that comes back is simply used again. A store
+ * failure that is {@linkplain LeaseStoreException#isTransient() not transient} (bad data, a schema
+ * that does not fit) is logged as an error and not retried: a completion, release or failure that
+ * hits it is abandoned at once (the lease runs out and the reaper returns the item), and claiming
+ * waits {@code maxPollInterval} before it asks again. Beside
  * the workers, a heartbeat renews the leases of all held claims every {@link
  * ClaimWorkersConfig#heartbeatInterval() heartbeatInterval} in one {@link
  * ClaimLeaseRepository#renewAll renewAll} call, and a reaper {@linkplain
@@ -343,13 +347,27 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       } catch (RuntimeException e) {
         failures++;
         storeErrors.increment();
-        Duration wait = backoff(failures);
-        log.warn(
-            "{}: claiming failed ({} in a row), trying again in {} ms: {}",
-            workerId,
-            failures,
-            wait.toMillis(),
-            e.toString());
+        Duration wait;
+        if (isTransient(e)) {
+          wait = backoff(failures);
+          log.warn(
+              "{}: claiming failed ({} in a row), trying again in {} ms: {}",
+              workerId,
+              failures,
+              wait.toMillis(),
+              e.toString());
+        } else {
+          // The store will refuse the same statement again until someone changes it: poll at
+          // the slowest rate, and say so loudly.
+          wait = config.maxPollInterval();
+          log.error(
+              "{}: claiming failed ({} in a row) with a failure no retry can fix, trying again"
+                  + " in {} ms",
+              workerId,
+              failures,
+              wait.toMillis(),
+              e);
+        }
         if (await(workersStop, wait)) {
           break;
         }
@@ -514,6 +532,16 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         } catch (RuntimeException e) {
           failures++;
           storeErrors.increment();
+          if (!isTransient(e)) {
+            abandoned.increment();
+            log.error(
+                "{}: could not {} item {}, a failure no retry can fix; leaving it to the reaper",
+                h.claim.workerId(),
+                what,
+                h.claim.item(),
+                e);
+            return;
+          }
           Duration wait = backoff(failures);
           if (System.nanoTime() + wait.toNanos() - giveUp > 0) {
             abandoned.increment();
@@ -613,6 +641,16 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         } catch (RuntimeException e) {
           failures++;
           storeErrors.increment();
+          if (!isTransient(e)) {
+            abandoned.add(claims.size());
+            log.error(
+                "{}: could not complete {} items, a failure no retry can fix; leaving them to the"
+                    + " reaper",
+                name,
+                claims.size(),
+                e);
+            return;
+          }
           Duration wait = backoff(failures);
           if (System.nanoTime() + wait.toNanos() - giveUp > 0) {
             abandoned.add(claims.size());
@@ -715,6 +753,11 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       return thread;
     }
     return Thread.ofVirtual().name("fanout-" + name + "-" + role).unstarted(guarded);
+  }
+
+  /** False for a store failure that the store says no retry can fix. */
+  private static boolean isTransient(RuntimeException e) {
+    return !(e instanceof LeaseStoreException store) || store.isTransient();
   }
 
   private Duration backoff(int failures) {
