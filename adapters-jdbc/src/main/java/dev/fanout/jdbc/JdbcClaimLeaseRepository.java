@@ -73,7 +73,11 @@ import org.slf4j.LoggerFactory;
  * 'CLAIMED'}: one statement text for any number of claims, found by primary key; on H2 {@code
  * WHERE (id, token) IN ((?, ?), ...)}. Batches ({@link #completeAll}, {@link #renewAll}) are one
  * statement per 500 claims. The reaper changes only rows that are still CLAIMED, with the token it
- * read, and whose lease has ended by the database's clock at the moment of the change.
+ * read, and whose lease has ended by the database's clock at the moment of the change; it gives
+ * back the attempt of a claim whose run was never {@linkplain #markStarted marked started} (the
+ * started-at column, {@code lease_started_at} by default, see {@link LeaseSchema}), and spreads
+ * the rows' {@code available_at} over the jitter with the database's own {@code random()} ({@code
+ * RAND()} on H2).
  *
  * <h2>Time</h2>
  *
@@ -214,7 +218,8 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
               ORDER BY {available_at}, {id} LIMIT ? FOR UPDATE SKIP LOCKED)
             UPDATE {table} AS fanout_row SET
               {status} = 'CLAIMED', {token} = fanout_row.{token} + 1, {owner} = ?,
-              {claimed_at} = {now}, {until} = {now_plus}, {attempts} = fanout_row.{attempts} + 1
+              {claimed_at} = {now}, {until} = {now_plus}, {attempts} = fanout_row.{attempts} + 1,
+              {started_at} = NULL
             FROM picked WHERE fanout_row.{id} = picked.{id}
             RETURNING {claim_columns}\
             """);
@@ -259,7 +264,8 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
                   """
                   SELECT {claim_columns} FROM FINAL TABLE (UPDATE {table} SET
                     {status} = 'CLAIMED', {token} = {token} + 1, {owner} = ?,
-                    {claimed_at} = {now}, {until} = {now_plus}, {attempts} = {attempts} + 1
+                    {claimed_at} = {now}, {until} = {now_plus}, {attempts} = {attempts} + 1,
+                    {started_at} = NULL
                   WHERE ({id}, {token}) IN ({pairs})
                     AND {status} = 'PENDING' AND {available_at} <= {now})\
                   """)
@@ -313,6 +319,9 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
       new Change("complete", "{status} = 'COMPLETED', {until} = NULL", "", 0);
   private static final Change RENEW =
       new Change("renew", "{until} = {now_plus}", "{live_lease}", 1);
+  private static final Change MARK_STARTED =
+      new Change(
+          "mark started", "{started_at} = COALESCE({started_at}, {now})", "{live_lease}", 0);
   private static final Change RELEASE =
       new Change(
           "release", "{status} = 'PENDING', {until} = NULL, {available_at} = {now_plus}", "", 1);
@@ -340,6 +349,11 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
           }
           return claim.withLeaseUntil(Objects.requireNonNull(applied.values().iterator().next()));
         });
+  }
+
+  @Override
+  public void markStarted(Claim<T> claim) {
+    single(MARK_STARTED, claim, null);
   }
 
   @Override
@@ -581,13 +595,21 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   // Reaper and counts
 
   @Override
-  public int reclaimExpired() {
+  public int reclaimExpired(Duration jitter) {
+    Objects.requireNonNull(jitter, "jitter must not be null");
+    if (jitter.isNegative()) {
+      throw new IllegalArgumentException("jitter must not be negative, was " + jitter);
+    }
+    long jitterMicros = jitter.isZero() ? 0 : micros("jitter", jitter);
     return run(
         "reclaim expired leases",
         (c, d) -> {
           int total = 0;
           while (true) {
-            int[] step = d == SqlDialect.POSTGRESQL ? reclaimPostgres(c) : reclaimH2(c);
+            int[] step =
+                d == SqlDialect.POSTGRESQL
+                    ? reclaimPostgres(c, jitterMicros)
+                    : reclaimH2(c, jitterMicros);
             total += step[1];
             if (step[0] < REAP_BATCH) {
               return total;
@@ -597,7 +619,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   }
 
   /** One batch: {candidates seen, rows returned}. */
-  private int[] reclaimPostgres(Connection c) throws SQLException {
+  private int[] reclaimPostgres(Connection c, long jitterMicros) throws SQLException {
     // Rows a renewal is changing are locked: skipped now, and looked at again next time.
     String sql =
         cached(
@@ -608,18 +630,21 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
               WHERE {status} = 'CLAIMED' AND {until} <= {now}
               ORDER BY {until} LIMIT {reap_batch} FOR UPDATE SKIP LOCKED)
             UPDATE {table} AS fanout_row SET
-              {status} = 'PENDING', {until} = NULL, {available_at} = {now}
+              {status} = 'PENDING', {until} = NULL, {available_at} = {now_jitter},
+              {attempts} = fanout_row.{attempts}
+                - CASE WHEN fanout_row.{started_at} IS NULL THEN 1 ELSE 0 END
             FROM expired
             WHERE fanout_row.{id} = expired.{id} AND fanout_row.{token} = expired.{token}
               AND fanout_row.{status} = 'CLAIMED' AND fanout_row.{until} <= {now}\
             """);
     try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setLong(1, jitterMicros);
       int n = ps.executeUpdate();
       return new int[] {n, n};
     }
   }
 
-  private int[] reclaimH2(Connection c) throws SQLException {
+  private int[] reclaimH2(Connection c, long jitterMicros) throws SQLException {
     String candidates =
         cached(
             SqlDialect.H2,
@@ -645,13 +670,16 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
         render(
                 SqlDialect.H2,
                 """
-                UPDATE {table} SET {status} = 'PENDING', {until} = NULL, {available_at} = {now}
+                UPDATE {table} SET {status} = 'PENDING', {until} = NULL,
+                  {available_at} = {now_jitter},
+                  {attempts} = {attempts} - CASE WHEN {started_at} IS NULL THEN 1 ELSE 0 END
                 WHERE ({id}, {token}) IN ({pairs})
                   AND {status} = 'CLAIMED' AND {until} <= {now}\
                 """)
             .replace("{pairs}", pairs(ids.size()));
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int p = 1;
+      ps.setLong(p++, jitterMicros);
       for (int i = 0; i < ids.size(); i++) {
         ps.setObject(p++, ids.get(i));
         ps.setLong(p++, tokens.get(i));
@@ -789,6 +817,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
    */
   private String render(SqlDialect d, String template) {
     LeaseTable t = table;
+    String startedAt = LeaseSchema.startedAtColumn(t);
     boolean pg = d == SqlDialect.POSTGRESQL;
     String liveLease =
         pg
@@ -805,6 +834,12 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
             pg
                 ? "{now} + CAST(? AS BIGINT) * INTERVAL '1 microsecond'"
                 : "DATEADD(MICROSECOND, CAST(? AS BIGINT), {now})")
+        .replace(
+            "{now_jitter}",
+            // The database's random() per row: items reclaimed together come back apart.
+            pg
+                ? "{now} + CAST(? AS BIGINT) * random() * INTERVAL '1 microsecond'"
+                : "DATEADD(MICROSECOND, CAST(CAST(? AS BIGINT) * RAND() AS BIGINT), {now})")
         .replace("{now}", pg ? "now()" : "CURRENT_TIMESTAMP")
         .replace("{reap_batch}", Integer.toString(REAP_BATCH))
         .replace("{table}", t.table())
@@ -816,7 +851,8 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
         .replace("{until}", t.leaseUntilColumn())
         .replace("{available_at}", t.availableAtColumn())
         .replace("{attempts}", t.attemptsColumn())
-        .replace("{error}", t.errorColumn());
+        .replace("{error}", t.errorColumn())
+        .replace("{started_at}", startedAt);
   }
 
   private String claimColumns(String prefix) {

@@ -40,6 +40,7 @@ import org.jspecify.annotations.Nullable;
  *     DEFAULT CURRENT_TIMESTAMP
  * ALTER TABLE credential ADD COLUMN IF NOT EXISTS lease_attempts INTEGER NOT NULL DEFAULT 0
  * ALTER TABLE credential ADD COLUMN IF NOT EXISTS lease_error VARCHAR(2000)
+ * ALTER TABLE credential ADD COLUMN IF NOT EXISTS lease_started_at TIMESTAMP WITH TIME ZONE
  * CREATE INDEX IF NOT EXISTS credential_lease_pending ON credential (lease_available_at, id)
  *     WHERE lease_status = 'PENDING'
  * CREATE INDEX IF NOT EXISTS credential_lease_claimed ON credential (lease_until)
@@ -142,7 +143,23 @@ public final class LeaseSchema {
         t.leaseUntilColumn() + " TIMESTAMP WITH TIME ZONE",
         t.availableAtColumn() + " TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP",
         t.attemptsColumn() + " INTEGER NOT NULL DEFAULT 0",
-        t.errorColumn() + " VARCHAR(" + ERROR_LENGTH + ")");
+        t.errorColumn() + " VARCHAR(" + ERROR_LENGTH + ")",
+        startedAtColumn(t) + " TIMESTAMP WITH TIME ZONE");
+  }
+
+  /**
+   * When the run of the current claim started (null until it is marked started): the claimed-at
+   * column's name with {@code claimed_at} turned into {@code started_at} ({@code lease_started_at}
+   * by default), or with {@code _started} appended.
+   */
+  static String startedAtColumn(LeaseTable t) {
+    String claimedAt = t.claimedAtColumn();
+    String lower = claimedAt.toLowerCase(java.util.Locale.ROOT);
+    String name =
+        lower.endsWith("claimed_at")
+            ? claimedAt.substring(0, claimedAt.length() - "claimed_at".length()) + "started_at"
+            : claimedAt + "_started";
+    return SqlIdentifiers.column("startedAtColumn", name);
   }
 
   private static List<String> indexes(SqlDialect dialect, LeaseTable t) {

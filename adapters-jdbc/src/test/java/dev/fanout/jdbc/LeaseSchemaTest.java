@@ -28,6 +28,8 @@ class LeaseSchemaTest {
             "ALTER TABLE credential ADD COLUMN IF NOT EXISTS lease_attempts INTEGER NOT NULL"
                 + " DEFAULT 0",
             "ALTER TABLE credential ADD COLUMN IF NOT EXISTS lease_error VARCHAR(2000)",
+            "ALTER TABLE credential ADD COLUMN IF NOT EXISTS lease_started_at TIMESTAMP WITH TIME"
+                + " ZONE",
             "CREATE INDEX IF NOT EXISTS credential_lease_pending ON credential (lease_available_at,"
                 + " id) WHERE lease_status = 'PENDING'",
             "CREATE INDEX IF NOT EXISTS credential_lease_claimed ON credential (lease_until)"

@@ -16,6 +16,7 @@ import java.util.List;
  * List<Claim<Long>> claims = repository.claim("worker-1", 10, Duration.ofMinutes(1));
  * for (Claim<Long> claim : claims) {
  *   try {
+ *     repository.markStarted(claim); // from now on a crash counts as an attempt
  *     check(claim.item());
  *     repository.complete(claim);
  *   } catch (LeaseLostException e) {
@@ -48,9 +49,16 @@ import java.util.List;
  *   <li><b>A late worker may still finish.</b> completing, releasing, giving back or failing
  *       needs the claim to be current, not the lease to be live: a worker that overran its lease
  *       but whose item nobody reclaimed or took may still complete it, and nothing is lost.
- *   <li><b>Attempts.</b> {@link Claim#attempt()} counts the item's claims, given-back ones
- *       excepted; a lease that expired counts. Deciding when to give up (see {@link
- *       ClaimWorkersConfig#maxAttempts()}) is the caller's business.
+ *   <li><b>Attempts count runs that started.</b> {@link Claim#attempt()} counts the item's
+ *       claims, except those {@linkplain #giveBack given back} and those whose lease expired
+ *       before their run was {@linkplain #markStarted marked started}. A lease that expired while
+ *       the item's handler ran (a worker that crashed on it) counts; a batch-mate that was claimed
+ *       with it but never reached does not, so items do not burn attempts for runs that never
+ *       happened. Deciding when to give up (see {@link ClaimWorkersConfig#maxAttempts()}) is the
+ *       caller's business.
+ *   <li><b>Reclaimed items spread out.</b> {@link #reclaimExpired(Duration)} makes each returned
+ *       item available at its own random moment within the given jitter, so that the items of one
+ *       dead worker are not claimed together again as one batch.
  * </ul>
  *
  * <p>Implementations must be thread-safe. {@code IllegalArgumentException} reports bad
@@ -84,6 +92,18 @@ public interface ClaimLeaseRepository<T> {
    *     this claim
    */
   Claim<T> renew(Claim<T> claim, Duration lease);
+
+  /**
+   * Records that the run of this claim's item starts now: from here on the claim counts as an
+   * attempt even if its lease expires (the worker may have crashed on the item). Call it right
+   * before working on the item; calling it again for the same claim changes nothing. A claim whose
+   * lease expires unmarked does not count as an attempt when it is {@linkplain #reclaimExpired
+   * reclaimed}.
+   *
+   * @throws LeaseLostException if the claim is not current or its lease has ended
+   * @throws IllegalArgumentException if the store never issued this claim
+   */
+  void markStarted(Claim<T> claim);
 
   /**
    * Marks the claimed item COMPLETED; it is never claimed again.
@@ -123,14 +143,27 @@ public interface ClaimLeaseRepository<T> {
   void fail(Claim<T> claim, String reason);
 
   /**
-   * Returns every item whose lease has ended, by the store's clock, to PENDING, available at once
-   * (the expired claim still counts as an attempt). Each item is guarded by its token and by
+   * Returns every item whose lease has ended, by the store's clock, to PENDING, available at once;
+   * the same as {@link #reclaimExpired(Duration) reclaimExpired(Duration.ZERO)}.
+   *
+   * @return how many items were returned
+   */
+  default int reclaimExpired() {
+    return reclaimExpired(Duration.ZERO);
+  }
+
+  /**
+   * Returns every item whose lease has ended, by the store's clock, to PENDING, each available
+   * again at a random moment between now and {@code jitter} from now (drawn per item, so that
+   * items reclaimed together are claimed apart). The expired claim counts as an attempt only if
+   * its run was {@linkplain #markStarted marked started}. Each item is guarded by its token and by
    * expiry checked when it is changed, so an item renewed or completed meanwhile is left alone.
    * Safe to call from many processes at once.
    *
    * @return how many items were returned
+   * @throws IllegalArgumentException if {@code jitter} is negative
    */
-  int reclaimExpired();
+  int reclaimExpired(Duration jitter);
 
   /**
    * Renews many claims at once, each fenced as in {@link #renew renew}. Stores that can should do

@@ -17,7 +17,7 @@ import java.util.function.ToDoubleFunction;
  * <ul>
  *   <li>{@code fanout.lease.workers.active} and {@code fanout.lease.claims.held} (gauges),
  *   <li>{@code fanout.lease.items} with {@code event=claimed|completed|failed|retried|lease_lost|
- *       reclaimed} and {@code fanout.lease.store.errors} (function counters),
+ *       reclaimed|given_back|abandoned} and {@code fanout.lease.store.errors} (function counters),
  *   <li>{@code fanout.lease.handler.duration} with {@code outcome=success|failure} (timer).
  * </ul>
  *
@@ -51,6 +51,8 @@ final class ClaimMeters {
     counter("retried", tags, source, w -> w.status().retried());
     counter("lease_lost", tags, source, w -> w.status().leaseLost());
     counter("reclaimed", tags, source, w -> w.status().reclaimed());
+    counter("given_back", tags, source, w -> w.status().givenBack());
+    counter("abandoned", tags, source, w -> w.status().abandoned());
     meters.add(
         FunctionCounter.builder("fanout.lease.store.errors", source, w -> w.storeErrors())
             .description("Calls to the claim-lease store that failed")

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,6 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -47,9 +49,12 @@ import org.slf4j.LoggerFactory;
  * them one by one:
  *
  * <ol>
- *   <li>an item claimed more than {@link ClaimWorkersConfig#maxAttempts() maxAttempts} times (its
- *       earlier leases ran out, as when it crashes its workers) is marked failed unseen;
- *   <li>otherwise the handler runs; if it returns, the item is completed — at once, or handed to
+ *   <li>an item on an attempt past {@link ClaimWorkersConfig#maxAttempts() maxAttempts} (its
+ *       earlier runs started but their leases ran out, as when it crashes its workers) is marked
+ *       failed unseen;
+ *   <li>otherwise the run is {@linkplain ClaimLeaseRepository#markStarted marked started} in the
+ *       store — only from then on does a lease that runs out count as an attempt, so the
+ *       batch-mates of an item that kills its worker lose nothing — and the handler runs; if it returns, the item is completed — at once, or handed to
  *       the completion flusher, which completes many claims in one fenced call (see {@link
  *       ClaimWorkersConfig#completionBatchSize()});
  *   <li>if it throws, the item is released for another attempt after {@link
@@ -69,15 +74,35 @@ import org.slf4j.LoggerFactory;
  * ClaimWorkersConfig#heartbeatInterval() heartbeatInterval} in one {@link
  * ClaimLeaseRepository#renewAll renewAll} call, and a reaper {@linkplain
  * ClaimLeaseRepository#reclaimExpired() reclaims} expired leases — those of crashed workers
- * anywhere — every {@link ClaimWorkersConfig#reaperInterval() reaperInterval}, first at start.
+ * anywhere — every {@link ClaimWorkersConfig#reaperInterval() reaperInterval}, first at start,
+ * spreading the returned items over {@link ClaimWorkersConfig#reclaimJitter() reclaimJitter}.
  *
  * <h2>Guarantees</h2>
  *
  * At-least-once: an item is completed once, but its handler may run again if a worker dies or
  * overruns its lease before completing it. Fencing makes the overrun harmless to the store: the
  * late worker's calls report lease lost and change nothing (counted in {@link
- * ClaimWorkersStatus#leaseLost()}). Handlers are not interrupted when a renewal is refused; the
- * store decides when they finish.
+ * ClaimWorkersStatus#leaseLost()}).
+ *
+ * <h2>Lease lost while the handler runs</h2>
+ *
+ * When the heartbeat's renewal of a running item's lease is refused — the lease ended (a long
+ * pause, a store that was out of reach), or the item was reclaimed or taken by another worker —
+ * the claim is marked {@linkplain Claim#isLeaseLost() lease lost} and the handler's thread is
+ * interrupted: a handler blocked in an interruptible wait ends at once, and one that works in
+ * steps can call {@link Claim#checkLease()} between them. If the handler still returns normally,
+ * completing is tried (a late worker whose item nobody took may still finish); if it throws, the
+ * item is left to the store (counted as lease lost). A refusal for a claim this instance is
+ * settling itself — a renewal that raced the item's own completion — is expected and ignored.
+ * The interrupt only cuts the stale run short: fence downstream writes with the {@linkplain
+ * Claim#token() token} to make the race harmless.
+ *
+ * <h2>Accounting</h2>
+ *
+ * Every claimed item ends in exactly one outcome of {@link #status()} — completed, failed,
+ * retried, given back, lease lost or abandoned — or is still held, and each snapshot is consistent
+ * ({@link ClaimWorkersStatus#accountedFor()}). {@link #awaitDrained(Duration)} waits for a batch
+ * job's store to run dry.
  *
  * <h2>Shutdown</h2>
  *
@@ -127,17 +152,34 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private final CountDownLatch workersStop = new CountDownLatch(1);
   private final CountDownLatch servicesStop = new CountDownLatch(1);
 
+  /** What became of a claim; each claim gets exactly one. */
+  private enum Outcome {
+    COMPLETED,
+    FAILED,
+    RETRIED,
+    GIVEN_BACK,
+    LEASE_LOST,
+    ABANDONED
+  }
+
+  /** What one store call on a claim came to, after retries. */
+  private enum CallResult {
+    APPLIED,
+    LEASE_LOST,
+    REFUSED,
+    GAVE_UP
+  }
+
   private final Set<Held<T>> held = ConcurrentHashMap.newKeySet();
   private final @Nullable LinkedBlockingQueue<Held<T>> completions;
   private final AtomicInteger active = new AtomicInteger();
-  private final LongAdder claimed = new LongAdder();
-  private final LongAdder completed = new LongAdder();
-  private final LongAdder failed = new LongAdder();
-  private final LongAdder retried = new LongAdder();
-  private final LongAdder leaseLost = new LongAdder();
+  // The balance: held and the outcome counters change together under this lock, so that every
+  // snapshot adds up. Held briefly, never around a call out.
+  private final ReentrantLock tally = new ReentrantLock();
+  private final Condition heldChanged = tally.newCondition();
+  private long claimed;
+  private final long[] outcomes = new long[Outcome.values().length];
   private final LongAdder reclaimed = new LongAdder();
-  private final LongAdder givenBack = new LongAdder();
-  private final LongAdder abandoned = new LongAdder();
   private final LongAdder storeErrors = new LongAdder();
 
   private ClaimWorkers(Builder<T> builder) {
@@ -243,23 +285,75 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     return running;
   }
 
-  /** A snapshot of the counters; see {@link ClaimWorkersStatus}. */
+  /**
+   * A snapshot of the counters; see {@link ClaimWorkersStatus}. The claim counters and {@code
+   * held} are read together, so every snapshot is {@linkplain ClaimWorkersStatus#accountedFor()
+   * accounted for}.
+   */
   public ClaimWorkersStatus status() {
-    return new ClaimWorkersStatus(
-        running,
-        config.concurrency(),
-        active.get(),
-        held.size(),
-        claimed.sum(),
-        completed.sum(),
-        failed.sum(),
-        retried.sum(),
-        leaseLost.sum(),
-        reclaimed.sum());
+    tally.lock();
+    try {
+      return new ClaimWorkersStatus(
+          running,
+          config.concurrency(),
+          active.get(),
+          held.size(),
+          claimed,
+          outcomes[Outcome.COMPLETED.ordinal()],
+          outcomes[Outcome.FAILED.ordinal()],
+          outcomes[Outcome.RETRIED.ordinal()],
+          outcomes[Outcome.LEASE_LOST.ordinal()],
+          reclaimed.sum(),
+          outcomes[Outcome.GIVEN_BACK.ordinal()],
+          outcomes[Outcome.ABANDONED.ordinal()],
+          storeErrors.sum());
+    } finally {
+      tally.unlock();
+    }
   }
 
-  long storeErrors() {
+  /** Calls to the store that failed, each try counted; also in {@link #status()}. */
+  public long storeErrors() {
     return storeErrors.sum();
+  }
+
+  /**
+   * Waits until the work is drained: these workers hold no claim, and the store has no item
+   * PENDING (retries waiting for their delay included) or CLAIMED (by any worker, anywhere) —
+   * {@link LeaseCounts#settled()}. For batch jobs: fill the store, {@link #start()}, wait for this,
+   * {@link #stop()}. The store is asked for its {@link ClaimLeaseRepository#counts() counts} only
+   * when nothing is held here, at most every {@link ClaimWorkersConfig#pollInterval()
+   * pollInterval}; a failing count is counted as a store error and asked again.
+   *
+   * @return true once drained, false if {@code timeout} passed first
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public boolean awaitDrained(Duration timeout) throws InterruptedException {
+    Objects.requireNonNull(timeout, "timeout must not be null");
+    long deadline = System.nanoTime() + Math.max(timeout.toNanos(), 0);
+    long slice = config.pollInterval().toNanos();
+    while (true) {
+      if (held.isEmpty()) {
+        try {
+          if (repository.counts().settled() && held.isEmpty()) {
+            return true;
+          }
+        } catch (RuntimeException e) {
+          storeErrors.increment();
+          log.debug("{}: counting items failed while waiting to drain: {}", name, e.toString());
+        }
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      tally.lockInterruptibly();
+      try {
+        heldChanged.awaitNanos(Math.min(left, slice));
+      } finally {
+        tally.unlock();
+      }
+    }
   }
 
   /** Stops gracefully within {@link ClaimWorkersConfig#shutdownTimeout()}; see {@link #stop(Duration)}. */
@@ -300,6 +394,13 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       }
       flusherDone = true;
       clean &= joinAll(flusherThreads, System.nanoTime() + Math.max(patience, 1_000_000_000L));
+      LinkedBlockingQueue<Held<T>> queue = completions;
+      if (queue != null && !queue.isEmpty()) {
+        // Handed over by a worker that ended after the flushers did: complete them here.
+        List<Held<T>> rest = new ArrayList<>();
+        queue.drainTo(rest);
+        flush(rest);
+      }
       servicesStop.countDown();
       // Interrupting a thread inside a store call can break the store's connection (H2 closes
       // its files), so the heartbeat and reaper get a while to notice on their own first.
@@ -385,18 +486,29 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         continue;
       }
       pause = config.pollInterval();
-      claimed.add(claims.size());
       List<Held<T>> batch = new ArrayList<>(claims.size());
       for (Claim<T> claim : claims) {
-        Held<T> h = new Held<>(claim);
-        batch.add(h);
-        held.add(h);
+        batch.add(new Held<>(claim));
+      }
+      tally.lock();
+      try {
+        claimed += batch.size();
+        held.addAll(batch);
+      } finally {
+        tally.unlock();
       }
       active.incrementAndGet();
       try {
         work(batch);
       } finally {
         active.decrementAndGet();
+        // Whatever ended the batch early (an Error out of a handler), nothing stays held by a
+        // worker that is gone: the heartbeat would otherwise renew those leases forever.
+        for (Held<T> h : batch) {
+          if (held.contains(h) && !h.settling) {
+            giveBack(h);
+          }
+        }
       }
     }
   }
@@ -431,21 +543,37 @@ public final class ClaimWorkers<T> implements AutoCloseable {
               + claim.attempt()
               + " times, more than maxAttempts "
               + config.maxAttempts()
-              + " (earlier leases ended before their workers finished)";
+              + " (earlier runs started but their leases ended before their workers finished)";
       log.warn("{}: item {} {}", claim.workerId(), claim.item(), reason);
-      settle(h, "fail", c -> repository.fail(c, reason), failed);
+      settle(h, "fail", c -> repository.fail(c, reason), Outcome.FAILED);
       return;
     }
-    long start = System.nanoTime();
+    // Recorded before the handler runs, so that a worker that dies on this item uses up one of
+    // its attempts, and its batch-mates, not yet started, use up none.
+    CallResult start = call(h, "mark started", repository::markStarted, false);
+    if (start != CallResult.APPLIED) {
+      settled(h, start == CallResult.LEASE_LOST ? Outcome.LEASE_LOST : Outcome.ABANDONED);
+      return;
+    }
+    long begin = System.nanoTime();
     Throwable error = null;
-    try {
-      handler.handle(claim);
-    } catch (Throwable t) {
-      error = t;
+    if (h.beginRun()) {
+      try {
+        handler.handle(claim);
+      } catch (Throwable t) {
+        error = t;
+      } finally {
+        h.endRun();
+      }
+    } else {
+      error = new LeaseLostException(claim, "its renewal was refused before its handler started");
     }
     ClaimMeters m = meters;
     if (m != null) {
-      m.recordHandler(System.nanoTime() - start, error == null);
+      m.recordHandler(System.nanoTime() - begin, error == null);
+    }
+    if (claim.isLeaseLost() && running) {
+      Thread.interrupted(); // our own interrupt, if the handler did not consume it
     }
     if (error == null) {
       complete(h);
@@ -460,6 +588,18 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       giveBack(h);
       throw vme;
     }
+    if (claim.isLeaseLost()) {
+      // The store refused the lease while the handler ran and we cut it short: the item is, or
+      // will be, someone else's. Nothing to tell the store; the reaper returns it if need be.
+      log.info(
+          "{}: item {} (token {}) lost its lease while its handler ran: {}",
+          claim.workerId(),
+          claim.item(),
+          claim.token(),
+          describe(error));
+      settled(h, Outcome.LEASE_LOST);
+      return;
+    }
     if (claim.attempt() >= config.maxAttempts()) {
       String reason = describe(error);
       log.warn(
@@ -469,7 +609,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
           claim.attempt(),
           config.maxAttempts(),
           reason);
-      settle(h, "fail", c -> repository.fail(c, reason), failed);
+      settle(h, "fail", c -> repository.fail(c, reason), Outcome.FAILED);
     } else {
       Duration delay = config.retryDelayAfter(claim.attempt());
       log.info(
@@ -480,13 +620,14 @@ public final class ClaimWorkers<T> implements AutoCloseable {
           config.maxAttempts(),
           delay.toMillis(),
           describe(error));
-      settle(h, "release", c -> repository.release(c, delay), retried);
+      settle(h, "release", c -> repository.release(c, delay), Outcome.RETRIED);
     }
   }
 
   private void complete(Held<T> h) {
     LinkedBlockingQueue<Held<T>> queue = completions;
     if (queue != null) {
+      h.settling = true; // before the flusher can complete it: the heartbeat leaves it alone
       try {
         queue.put(h);
         return;
@@ -496,77 +637,103 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       }
     }
     boolean interrupted = Thread.interrupted();
-    settle(h, "complete", repository::complete, completed);
+    settle(h, "complete", repository::complete, Outcome.COMPLETED);
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
   }
 
   private void giveBack(Held<T> h) {
-    settle(h, "give back", repository::giveBack, givenBack);
+    settle(h, "give back", repository::giveBack, Outcome.GIVEN_BACK);
+  }
+
+  /** Runs one fenced call that ends a held claim, and counts what became of it. */
+  private void settle(Held<T> h, String what, Consumer<Claim<T>> call, Outcome onApplied) {
+    Outcome outcome = Outcome.ABANDONED;
+    try {
+      outcome =
+          switch (call(h, what, call, true)) {
+            case APPLIED -> onApplied;
+            case LEASE_LOST -> Outcome.LEASE_LOST;
+            case REFUSED, GAVE_UP -> Outcome.ABANDONED;
+          };
+    } finally {
+      settled(h, outcome);
+    }
   }
 
   /**
    * Runs one fenced call on a held claim, retrying while the store fails, for at most one lease
    * (or until the stop deadline): after that the lease has ended anyway and the reaper will
-   * return the item.
+   * return the item. {@code settling} marks the claim as being ended by us, first, so that a
+   * renewal refused meanwhile is not taken for a lost lease.
    */
-  private void settle(Held<T> h, String what, Consumer<Claim<T>> call, LongAdder onApplied) {
+  private CallResult call(Held<T> h, String what, Consumer<Claim<T>> call, boolean settling) {
+    if (settling) {
+      h.settling = true;
+    }
     long giveUp = Math.min(System.nanoTime() + config.leaseDuration().toNanos(), stopDeadlineNanos);
     int failures = 0;
-    try {
-      while (true) {
-        try {
-          call.accept(h.claim);
-          onApplied.increment();
-          return;
-        } catch (LeaseLostException e) {
-          leaseLost.increment();
-          log.warn("{}: could not {}: {}", h.claim.workerId(), what, e.getMessage());
-          return;
-        } catch (IllegalArgumentException e) {
-          // Not a store failure: retrying cannot help.
-          abandoned.increment();
-          log.error("{}: could not {} item {}", h.claim.workerId(), what, h.claim.item(), e);
-          return;
-        } catch (RuntimeException e) {
-          failures++;
-          storeErrors.increment();
-          if (!isTransient(e)) {
-            abandoned.increment();
-            log.error(
-                "{}: could not {} item {}, a failure no retry can fix; leaving it to the reaper",
-                h.claim.workerId(),
-                what,
-                h.claim.item(),
-                e);
-            return;
-          }
-          Duration wait = backoff(failures);
-          if (System.nanoTime() + wait.toNanos() - giveUp > 0) {
-            abandoned.increment();
-            log.warn(
-                "{}: could not {} item {} after {} tries, leaving it to the reaper: {}",
-                h.claim.workerId(),
-                what,
-                h.claim.item(),
-                failures,
-                e.toString());
-            return;
-          }
+    while (true) {
+      try {
+        call.accept(h.claim);
+        return CallResult.APPLIED;
+      } catch (LeaseLostException e) {
+        h.claim.markLeaseLost(e.getMessage());
+        log.warn("{}: could not {}: {}", h.claim.workerId(), what, e.getMessage());
+        return CallResult.LEASE_LOST;
+      } catch (IllegalArgumentException e) {
+        // Not a store failure: retrying cannot help.
+        log.error("{}: could not {} item {}", h.claim.workerId(), what, h.claim.item(), e);
+        return CallResult.REFUSED;
+      } catch (RuntimeException e) {
+        failures++;
+        storeErrors.increment();
+        if (!isTransient(e)) {
+          log.error(
+              "{}: could not {} item {}, a failure no retry can fix; leaving it to the reaper",
+              h.claim.workerId(),
+              what,
+              h.claim.item(),
+              e);
+          return CallResult.GAVE_UP;
+        }
+        Duration wait = backoff(failures);
+        if (System.nanoTime() + wait.toNanos() - giveUp > 0) {
           log.warn(
-              "{}: could not {} item {} ({} in a row), trying again in {} ms: {}",
+              "{}: could not {} item {} after {} tries, leaving it to the reaper: {}",
               h.claim.workerId(),
               what,
               h.claim.item(),
               failures,
-              wait.toMillis(),
               e.toString());
-          LockSupport.parkNanos(wait.toNanos());
+          return CallResult.GAVE_UP;
+        }
+        log.warn(
+            "{}: could not {} item {} ({} in a row), trying again in {} ms: {}",
+            h.claim.workerId(),
+            what,
+            h.claim.item(),
+            failures,
+            wait.toMillis(),
+            e.toString());
+        LockSupport.parkNanos(wait.toNanos());
+      }
+    }
+  }
+
+  /** Counts what became of a held claim, once: a claim no longer held was counted already. */
+  private void settled(Held<T> h, Outcome outcome) {
+    tally.lock();
+    try {
+      if (held.remove(h)) {
+        outcomes[outcome.ordinal()]++;
+        if (held.isEmpty()) {
+          heldChanged.signalAll();
         }
       }
     } finally {
-      held.remove(h);
+      tally.unlock();
     }
   }
 
@@ -623,13 +790,15 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     }
     long giveUp = System.nanoTime() + config.leaseDuration().toNanos();
     int failures = 0;
+    Set<Claim<T>> applied = Set.of();
+    boolean answered = false;
     try {
       while (true) {
         try {
           BatchOutcome<T> outcome = repository.completeAll(claims);
-          completed.add(outcome.applied().size());
+          applied = new HashSet<>(outcome.applied());
+          answered = true;
           if (!outcome.leaseLost().isEmpty()) {
-            leaseLost.add(outcome.leaseLost().size());
             log.warn(
                 "{}: could not complete {} of {} items, their leases were taken over: {}",
                 name,
@@ -642,7 +811,6 @@ public final class ClaimWorkers<T> implements AutoCloseable {
           failures++;
           storeErrors.increment();
           if (!isTransient(e)) {
-            abandoned.add(claims.size());
             log.error(
                 "{}: could not complete {} items, a failure no retry can fix; leaving them to the"
                     + " reaper",
@@ -653,7 +821,6 @@ public final class ClaimWorkers<T> implements AutoCloseable {
           }
           Duration wait = backoff(failures);
           if (System.nanoTime() + wait.toNanos() - giveUp > 0) {
-            abandoned.add(claims.size());
             log.warn(
                 "{}: could not complete {} items after {} tries, leaving them to the reaper: {}",
                 name,
@@ -673,7 +840,19 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         }
       }
     } finally {
-      batch.forEach(held::remove);
+      // Counted claim by claim: one the store did not report applied was not completed.
+      for (Held<T> h : batch) {
+        Outcome outcome;
+        if (!answered) {
+          outcome = Outcome.ABANDONED;
+        } else if (applied.contains(h.claim)) {
+          outcome = Outcome.COMPLETED;
+        } else {
+          h.claim.markLeaseLost("the store refused to complete it");
+          outcome = Outcome.LEASE_LOST;
+        }
+        settled(h, outcome);
+      }
     }
   }
 
@@ -701,13 +880,17 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         BatchOutcome<T> outcome = repository.renewAll(claims, config.leaseDuration());
         for (Claim<T> lost : outcome.leaseLost()) {
           Held<T> h = byClaim.get(lost);
-          if (h != null && held.contains(h)) {
+          // A claim we are settling ourselves — completed a moment ago, say — is refused because
+          // it is ours and done, not because its lease was lost: say nothing. settling is set
+          // before the settling call, so a refusal caused by that call always sees it.
+          if (h != null && !h.settling && held.contains(h)) {
             h.renewRefused = true;
             log.warn(
-                "{}: renewal of the lease on item {} (token {}) was refused",
+                "{}: renewal of the lease on item {} (token {}) was refused{}",
                 lost.workerId(),
                 lost.item(),
-                lost.token());
+                lost.token(),
+                h.leaseLost() ? "; its handler was interrupted" : "");
           }
         }
       } catch (RuntimeException e) {
@@ -720,7 +903,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private void reaperLoop() {
     do {
       try {
-        int n = repository.reclaimExpired();
+        int n = repository.reclaimExpired(config.reclaimJitter());
         if (n > 0) {
           reclaimed.add(n);
           log.info("{}: reclaimed {} expired leases", name, n);
@@ -821,9 +1004,59 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private static final class Held<T> {
     final Claim<T> claim;
     volatile boolean renewRefused;
+    /** Set before the call that ends the claim (or its hand-over to the flusher). */
+    volatile boolean settling;
+
+    private final ReentrantLock runLock = new ReentrantLock();
+    // Guarded by runLock: the thread running the handler on this claim, while it runs.
+    private @Nullable Thread runner;
 
     Held(Claim<T> claim) {
       this.claim = claim;
+    }
+
+    /** Before the handler runs: false if the lease is already known to be lost. */
+    boolean beginRun() {
+      runLock.lock();
+      try {
+        if (claim.isLeaseLost()) {
+          return false;
+        }
+        runner = Thread.currentThread();
+        return true;
+      } finally {
+        runLock.unlock();
+      }
+    }
+
+    void endRun() {
+      runLock.lock();
+      try {
+        runner = null;
+      } finally {
+        runLock.unlock();
+      }
+    }
+
+    /**
+     * Marks the claim lease lost and interrupts its handler if it is running; under the run lock,
+     * so that a handler that has returned is never interrupted.
+     *
+     * @return whether a running handler was interrupted
+     */
+    boolean leaseLost() {
+      claim.markLeaseLost("the renewal of its lease was refused");
+      runLock.lock();
+      try {
+        Thread t = runner;
+        if (t != null) {
+          t.interrupt();
+          return true;
+        }
+        return false;
+      } finally {
+        runLock.unlock();
+      }
     }
   }
 

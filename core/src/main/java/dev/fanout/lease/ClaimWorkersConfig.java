@@ -48,6 +48,10 @@ import org.jspecify.annotations.Nullable;
  *     1
  * @param shutdownTimeout how long {@link ClaimWorkers#stop()} lets running handlers finish before
  *     it interrupts them
+ * @param reclaimJitter the most by which the reaper delays each item it {@linkplain
+ *     ClaimLeaseRepository#reclaimExpired(Duration) reclaims}, at random per item, so that the
+ *     items of a crashed worker's batch do not travel together again; {@link Duration#ZERO} for
+ *     none; by default the heartbeat interval
  */
 public record ClaimWorkersConfig(
     int concurrency,
@@ -62,7 +66,8 @@ public record ClaimWorkersConfig(
     Duration maxRetryDelay,
     int completionBatchSize,
     Duration completionFlushInterval,
-    Duration shutdownTimeout) {
+    Duration shutdownTimeout,
+    Duration reclaimJitter) {
 
   /** The largest accepted {@code concurrency}. */
   public static final int MAX_CONCURRENCY = 10_000;
@@ -116,6 +121,7 @@ public record ClaimWorkersConfig(
               + completionFlushInterval);
     }
     requireNotNegative("shutdownTimeout", shutdownTimeout);
+    requireNotNegative("reclaimJitter", reclaimJitter);
   }
 
   private static void requireRange(String field, int value, int max) {
@@ -195,6 +201,7 @@ public record ClaimWorkersConfig(
     private int completionBatchSize = 1;
     private Duration completionFlushInterval = Duration.ofMillis(10);
     private Duration shutdownTimeout = Duration.ofSeconds(30);
+    private @Nullable Duration reclaimJitter;
 
     private Builder() {}
 
@@ -217,6 +224,7 @@ public record ClaimWorkersConfig(
       completionBatchSize = c.completionBatchSize;
       completionFlushInterval = c.completionFlushInterval;
       shutdownTimeout = c.shutdownTimeout;
+      reclaimJitter = c.reclaimJitter.equals(c.heartbeatInterval) ? null : c.reclaimJitter;
     }
 
     /** See {@link ClaimWorkersConfig#concurrency()}. Default 3. */
@@ -290,6 +298,12 @@ public record ClaimWorkersConfig(
       return this;
     }
 
+    /** See {@link ClaimWorkersConfig#reclaimJitter()}. Default the heartbeat interval. */
+    public Builder reclaimJitter(Duration reclaimJitter) {
+      this.reclaimJitter = reclaimJitter;
+      return this;
+    }
+
     /** Validates and returns the config. */
     public ClaimWorkersConfig build() {
       Duration lease = leaseDuration;
@@ -307,6 +321,7 @@ public record ClaimWorkersConfig(
           heartbeatInterval != null || lease == null ? heartbeatInterval : lease.dividedBy(3);
       Duration reaper =
           reaperInterval != null || lease == null ? reaperInterval : lease.dividedBy(2);
+      Duration jitter = reclaimJitter != null ? reclaimJitter : heartbeat;
       return new ClaimWorkersConfig(
           concurrency,
           batchSize,
@@ -320,7 +335,8 @@ public record ClaimWorkersConfig(
           maxRetryDelay,
           completionBatchSize,
           completionFlushInterval,
-          shutdownTimeout);
+          shutdownTimeout,
+          jitter);
     }
   }
 }

@@ -15,7 +15,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,7 +36,8 @@ import org.jspecify.annotations.Nullable;
  * }
  *
  * <p>Time is the given {@link InstantSource}: a test passes a clock it moves by hand and sees
- * leases end without sleeping. Items are told apart by {@code equals}; completed and failed items
+ * leases end without sleeping. The jitter of {@link #reclaimExpired(Duration)} is drawn from the
+ * given {@link RandomGenerator} (a seeded one makes it repeatable). Items are told apart by {@code equals}; completed and failed items
  * stay in memory (so that late calls on them still report {@link LeaseLostException}).
  *
  * <p>Thread-safe: one {@link ReentrantLock} guards all state and every call holds it briefly,
@@ -46,6 +49,7 @@ import org.jspecify.annotations.Nullable;
 public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseRepository<T> {
 
   private final InstantSource clock;
+  private final @Nullable RandomGenerator random;
   private final ReentrantLock lock = new ReentrantLock();
   // All below guarded by lock.
   private final Map<T, Entry<T>> entries = new HashMap<>();
@@ -58,18 +62,29 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
   private long completed;
   private long failed;
 
-  private InMemoryClaimLeaseRepository(InstantSource clock) {
+  private InMemoryClaimLeaseRepository(InstantSource clock, @Nullable RandomGenerator random) {
     this.clock = Objects.requireNonNull(clock, "clock must not be null");
+    this.random = random;
   }
 
   /** An empty repository on the system clock. */
   public static <T> InMemoryClaimLeaseRepository<T> create() {
-    return new InMemoryClaimLeaseRepository<>(InstantSource.system());
+    return new InMemoryClaimLeaseRepository<>(InstantSource.system(), null);
   }
 
   /** An empty repository whose leases end by {@code clock}. */
   public static <T> InMemoryClaimLeaseRepository<T> create(InstantSource clock) {
-    return new InMemoryClaimLeaseRepository<>(clock);
+    return new InMemoryClaimLeaseRepository<>(clock, null);
+  }
+
+  /**
+   * An empty repository whose leases end by {@code clock} and whose reclaim jitter is drawn from
+   * {@code random} (used under the repository's lock, so any generator will do).
+   */
+  public static <T> InMemoryClaimLeaseRepository<T> create(
+      InstantSource clock, RandomGenerator random) {
+    return new InMemoryClaimLeaseRepository<>(
+        clock, Objects.requireNonNull(random, "random must not be null"));
   }
 
   /**
@@ -143,6 +158,7 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
         entry.state = LeaseState.CLAIMED;
         entry.token++;
         entry.attempts++;
+        entry.started = false;
         entry.owner = workerId;
         entry.leaseUntil = until;
         claimed.add(entry);
@@ -167,6 +183,21 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
       }
       entry.leaseUntil = now.plus(lease);
       return claim.withLeaseUntil(entry.leaseUntil);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void markStarted(Claim<T> claim) {
+    lock.lock();
+    try {
+      Entry<T> entry = current(claim);
+      Instant until = Objects.requireNonNull(entry.leaseUntil);
+      if (!clock.instant().isBefore(until)) {
+        throw new LeaseLostException(claim, "its lease ended at " + until + " and was not renewed");
+      }
+      entry.started = true;
     } finally {
       lock.unlock();
     }
@@ -229,7 +260,12 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
   }
 
   @Override
-  public int reclaimExpired() {
+  public int reclaimExpired(Duration jitter) {
+    Objects.requireNonNull(jitter, "jitter must not be null");
+    if (jitter.isNegative()) {
+      throw new IllegalArgumentException("jitter must not be negative, was " + jitter);
+    }
+    long jitterNanos = jitter.toNanos();
     lock.lock();
     try {
       Instant now = clock.instant();
@@ -240,7 +276,10 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
         }
       }
       for (Entry<T> entry : expired) {
-        toPending(entry, now);
+        if (!entry.started) {
+          entry.attempts--; // its run never started: the claim was not an attempt
+        }
+        toPending(entry, jitterNanos == 0 ? now : now.plusNanos(nextJitter(jitterNanos)));
       }
       return expired.size();
     } finally {
@@ -272,6 +311,12 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
   @Override
   public String toString() {
     return "InMemoryClaimLeaseRepository" + counts();
+  }
+
+  // Caller holds lock.
+  private long nextJitter(long boundNanos) {
+    RandomGenerator r = random != null ? random : ThreadLocalRandom.current();
+    return r.nextLong(boundNanos + 1);
   }
 
   // Caller holds lock.
@@ -336,6 +381,7 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
     LeaseState state = LeaseState.PENDING;
     long token;
     int attempts;
+    boolean started;
     @Nullable String owner;
     @Nullable Instant leaseUntil;
     Instant availableAt = Instant.EPOCH;

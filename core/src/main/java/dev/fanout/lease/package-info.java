@@ -3,8 +3,8 @@
  * store, each item worked on by one worker at a time, under a lease that a fencing token guards.
  *
  * <ul>
- *   <li>{@link dev.fanout.lease.ClaimLeaseRepository} is the SPI: claim, renew, complete,
- *       release, give back, fail, reclaim expired leases. {@link
+ *   <li>{@link dev.fanout.lease.ClaimLeaseRepository} is the SPI: claim, renew, mark started,
+ *       complete, release, give back, fail, reclaim expired leases. {@link
  *       dev.fanout.lease.InMemoryClaimLeaseRepository} implements it in memory; {@code
  *       dev.fanout.jdbc.JdbcClaimLeaseRepository} (artifact {@code fanout-jdbc}) on PostgreSQL or
  *       H2.
@@ -18,7 +18,7 @@
  * Given a {@code MeterRegistry}, {@code ClaimWorkers} registers, tagged {@code workers=<name>}:
  * the gauges {@code fanout.lease.workers.active} and {@code fanout.lease.claims.held}; the
  * counters {@code fanout.lease.items} with {@code event=claimed|completed|failed|retried|
- * lease_lost|reclaimed} and {@code fanout.lease.store.errors}; and the timer {@code
+ * lease_lost|reclaimed|given_back|abandoned} and {@code fanout.lease.store.errors}; and the timer {@code
  * fanout.lease.handler.duration} with {@code outcome=success|failure}. They are removed when the
  * workers stop. Without a registry nothing is measured.
  */

@@ -243,7 +243,20 @@ class ClaimWorkersTest {
                     (Claim<String> c) -> {
                       handled.add(c);
                       started.countDown();
-                      finish.await();
+                      // A handler that ignores the interrupt a refused renewal brings, and
+                      // finishes anyway.
+                      boolean interrupted = false;
+                      while (true) {
+                        try {
+                          finish.await();
+                          break;
+                        } catch (InterruptedException e) {
+                          interrupted = true;
+                        }
+                      }
+                      if (interrupted) {
+                        Thread.currentThread().interrupt();
+                      }
                     })
                 .config(
                     fast()
@@ -262,6 +275,7 @@ class ClaimWorkersTest {
     await().atMost(ofSeconds(10)).until(() -> workers.status().completed() == 2);
     // "first" was finished late but nobody had taken it; "second" went back and came round again.
     assertThat(handled).extracting(Claim::item).containsExactly("first", "second");
+    assertThat(handled.get(0).isLeaseLost()).isTrue();
     assertThat(handled.get(1).attempt()).isEqualTo(1);
     assertThat(handled.get(1).token()).isEqualTo(2);
     assertThat(workers.status().leaseLost()).isZero();
@@ -372,8 +386,8 @@ class ClaimWorkersTest {
     ManualClock clock = new ManualClock();
     InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create(clock);
     repository.add("crashes-its-workers");
-    for (int i = 0; i < 3; i++) { // three workers died holding it
-      repository.claim("doomed-" + i, 1, ofSeconds(30));
+    for (int i = 0; i < 3; i++) { // three workers died running it
+      repository.markStarted(repository.claim("doomed-" + i, 1, ofSeconds(30)).get(0));
       clock.advance(ofSeconds(31));
       assertThat(repository.reclaimExpired()).isEqualTo(1);
     }
@@ -388,6 +402,7 @@ class ClaimWorkersTest {
     assertThat(calls).hasValue(0);
     assertThat(repository.failureReason("crashes-its-workers").orElseThrow())
         .startsWith("gave up: claimed 4 times, more than maxAttempts 3");
+    assertThat(workers.status().accountedFor()).isTrue();
   }
 
   @Test
@@ -618,12 +633,12 @@ class ClaimWorkersTest {
 
   @Test
   void statusSummaryReadsLikeTheOriginalStatusLine() {
-    ClaimWorkersStatus status = new ClaimWorkersStatus(true, 3, 2, 5, 12, 7, 0, 1, 0, 0);
+    ClaimWorkersStatus status = new ClaimWorkersStatus(true, 3, 2, 5, 12, 7, 0, 1, 0, 0, 0, 0, 0);
 
     assertThat(status.summary())
         .isEqualTo(
             "running concurrency=3 activeWorkers=2 held=5 claimed=12 completed=7 failed=0"
-                + " retried=1 leaseLost=0 reclaimed=0");
+                + " retried=1 leaseLost=0 reclaimed=0 givenBack=0 abandoned=0 storeErrors=0");
   }
 
   @Test
@@ -631,7 +646,8 @@ class ClaimWorkersTest {
     ManualClock clock = new ManualClock();
     InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create(clock);
     repository.addAll(items(3));
-    repository.claim("crashed", 3, ofSeconds(30)); // and never heard of again
+    // Started all three, and was never heard of again.
+    repository.claim("crashed", 3, ofSeconds(30)).forEach(repository::markStarted);
     clock.advance(ofSeconds(31));
     Map<String, Integer> handled = new ConcurrentHashMap<>();
     ClaimWorkers<String> workers =
@@ -639,7 +655,7 @@ class ClaimWorkersTest {
             ClaimWorkers.builder(
                     repository,
                     (Claim<String> c) -> handled.merge(c.item(), c.attempt(), Integer::sum))
-                .config(fast().reaperInterval(ofMillis(10)).build()));
+                .config(fast().reaperInterval(ofMillis(10)).reclaimJitter(ZERO).build()));
 
     // The reaper counts what it reclaimed after the store call, when workers may be done already.
     await()

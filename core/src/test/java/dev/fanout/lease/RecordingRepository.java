@@ -56,6 +56,12 @@ final class RecordingRepository<T> implements ClaimLeaseRepository<T> {
   }
 
   @Override
+  public void markStarted(Claim<T> claim) {
+    check();
+    delegate.markStarted(claim);
+  }
+
+  @Override
   public void complete(Claim<T> claim) {
     completes.incrementAndGet();
     check();
@@ -88,9 +94,9 @@ final class RecordingRepository<T> implements ClaimLeaseRepository<T> {
   }
 
   @Override
-  public int reclaimExpired() {
+  public int reclaimExpired(Duration jitter) {
     check();
-    return delegate.reclaimExpired();
+    return delegate.reclaimExpired(jitter);
   }
 
   @Override

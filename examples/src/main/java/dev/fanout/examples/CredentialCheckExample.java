@@ -152,8 +152,9 @@ public final class CredentialCheckExample {
               .build();
       workers.start();
       try {
-        while (!repository.counts().settled()) {
-          Thread.sleep(500);
+        // Waits for the store to run dry (nothing pending, nothing claimed), with a status line
+        // every half second.
+        while (!workers.awaitDrained(Duration.ofMillis(500))) {
           out.printf(Locale.ROOT, "[%5.1f s] %s%n", seconds(start), workers.status().summary());
         }
       } finally {
@@ -223,6 +224,9 @@ public final class CredentialCheckExample {
       throw new java.net.SocketTimeoutException(credential.site() + " did not answer");
     }
     boolean valid = credential.id() % 7 != 0;
+    // Stop here if the lease was lost while we were checking (the workers interrupt the sleep
+    // above too); the fenced write below covers the race that remains.
+    claim.checkLease();
     // A worker that overran its lease cannot overwrite a newer verdict: the token must grow.
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =

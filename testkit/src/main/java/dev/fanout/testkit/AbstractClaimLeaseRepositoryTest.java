@@ -40,7 +40,9 @@ import org.junit.jupiter.api.Timeout;
  * the JDBC one on H2 and on PostgreSQL, and yours — extends this class and so runs the same
  * tests of the SPI's semantics: atomic claims and no duplicates across concurrent claimers,
  * fencing by token, renewal, release with a retry time, give-back, failure, the reaper (which must
- * never take back a lease renewed a moment ago), bad arguments, and {@link ClaimWorkers} on top.
+ * never take back a lease renewed a moment ago, counts only runs that were marked started as
+ * attempts, and spreads what it returns over its jitter), bad arguments, and {@link ClaimWorkers}
+ * on top.
  *
  * {@snippet :
  * class MyRepositoryTest extends AbstractClaimLeaseRepositoryTest<Long> {
@@ -292,7 +294,8 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
             c -> repository.release(c, Duration.ZERO),
             c -> repository.giveBack(c),
             c -> repository.fail(c, "stale"),
-            c -> repository.renew(c, LONG_LEASE));
+            c -> repository.renew(c, LONG_LEASE),
+            c -> repository.markStarted(c));
     for (Consumer<Claim<T>> call : calls) {
       assertThatThrownBy(() -> call.accept(stale))
           .isInstanceOf(LeaseLostException.class)
@@ -312,6 +315,7 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
   void workerWhoseLeaseWasReclaimedAndTakenOverGetsLeaseLost() {
     addItems(1);
     Claim<T> paused = claimOne("paused", shortLease());
+    repository.markStarted(paused);
     advance(shortLease().plusMillis(1));
     assertThat(repository.reclaimExpired()).isEqualTo(1);
     Claim<T> survivor = claimOne("survivor", LONG_LEASE);
@@ -433,6 +437,7 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
   void reclaimExpiredReturnsEndedLeasesOnly() {
     addItems(3);
     List<Claim<T>> shortOnes = repository.claim("w1", 2, shortLease());
+    shortOnes.forEach(repository::markStarted);
     Claim<T> longOne = claimOne("w2", LONG_LEASE);
     advance(shortLease().plusMillis(1));
 
@@ -443,6 +448,62 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
     assertThat(itemsOf(again)).containsExactlyInAnyOrderElementsOf(itemsOf(shortOnes));
     assertThat(again).allSatisfy(c -> assertThat(c.attempt()).isEqualTo(2));
     repository.complete(longOne);
+  }
+
+  @Test
+  void expiredClaimsCountAsAttemptsOnlyIfTheirRunStarted() {
+    List<T> items = addItems(3);
+    List<Claim<T>> batch = repository.claim("crashes-on-the-first", 3, shortLease());
+    assertThat(itemsOf(batch)).containsExactlyElementsOf(items);
+    repository.markStarted(batch.get(0)); // the worker died on it; the others never started
+    advance(shortLease().plusMillis(1));
+
+    assertThat(repository.reclaimExpired()).isEqualTo(3);
+
+    Map<T, Integer> attempts = new HashMap<>();
+    for (Claim<T> c : repository.claim("w2", 3, LONG_LEASE)) {
+      attempts.put(c.item(), c.attempt());
+    }
+    assertThat(attempts)
+        .containsExactlyInAnyOrderEntriesOf(Map.of(items.get(0), 2, items.get(1), 1, items.get(2), 1));
+  }
+
+  @Test
+  void markStartedIsIdempotentAndNeedsALiveLease() {
+    addItems(1);
+    Claim<T> live = claimOne("w1", LONG_LEASE);
+    repository.markStarted(live);
+    repository.markStarted(live); // again: still one attempt
+    repository.release(live, Duration.ZERO);
+    Claim<T> second = claimOne("w2", LONG_LEASE);
+    assertThat(second.attempt()).isEqualTo(2);
+    repository.complete(second);
+
+    addItems(1);
+    Claim<T> ended = claimOne("w3", shortLease());
+    advance(shortLease().plusMillis(1));
+    assertThatThrownBy(() -> repository.markStarted(ended))
+        .isInstanceOf(LeaseLostException.class)
+        .hasMessageContaining(String.valueOf(ended.item()));
+    assertThat(repository.reclaimExpired()).isEqualTo(1);
+    assertThat(claimOne("w4", LONG_LEASE).attempt()).as("its run never started").isEqualTo(1);
+  }
+
+  @Test
+  void reclaimExpiredSpreadsReturnedItemsOverTheJitter() {
+    int n = 20;
+    addItems(n);
+    repository.claim("died", n, shortLease());
+    advance(shortLease().plusMillis(1));
+
+    // Each item comes back at its own random moment within the hour: not all of them at once.
+    assertThat(repository.reclaimExpired(Duration.ofHours(1))).isEqualTo(n);
+
+    assertThat(repository.counts()).isEqualTo(new LeaseCounts(n, 0, 0, 0));
+    assertThat(repository.claim("w2", n, LONG_LEASE)).hasSizeLessThan(n);
+    assertThatThrownBy(() -> repository.reclaimExpired(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("jitter");
   }
 
   @Test
@@ -662,7 +723,8 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
               c -> repository.release(c, Duration.ZERO),
               c -> repository.giveBack(c),
               c -> repository.fail(c, "x"),
-              c -> repository.renew(c, LONG_LEASE));
+              c -> repository.renew(c, LONG_LEASE),
+              c -> repository.markStarted(c));
       for (Consumer<Claim<T>> call : calls) {
         assertThatThrownBy(() -> call.accept(bad))
             .isInstanceOf(IllegalArgumentException.class)
