@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -178,7 +180,7 @@ class JdbcIdempotentSinkFaultTest {
     int batches = 40;
     AtomicLong newRows = new AtomicLong();
     AtomicInteger failures = new AtomicInteger();
-    Set<String> written = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    Set<String> written = ConcurrentHashMap.newKeySet();
     ScheduledExecutorService chaos = Executors.newSingleThreadScheduledExecutor();
     AtomicInteger resets = new AtomicInteger();
     chaos.scheduleAtFixedRate(
@@ -227,7 +229,7 @@ class JdbcIdempotentSinkFaultTest {
   // ---------------------------------------------------------------------------------------------
 
   private JdbcIdempotentSink<Event, String> sink(
-      javax.sql.DataSource dataSource, int rowsPerStatement) throws SQLException {
+      DataSource dataSource, int rowsPerStatement) throws SQLException {
     return JdbcIdempotentSink.builder(dataSource, table, "id", Event::id, String.class)
         .column("payload", Event::payload)
         .dialect(SqlDialect.POSTGRESQL)

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -386,7 +387,7 @@ public final class FaultProxy implements AutoCloseable {
         port,
         newMode == Mode.DELAY
             ? "delay " + TimeUnit.NANOSECONDS.toMillis(newDelayNanos) + " ms per chunk"
-            : newMode.name().toLowerCase(java.util.Locale.ROOT));
+            : newMode.name().toLowerCase(Locale.ROOT));
   }
 
   private void signal() {
