@@ -199,6 +199,7 @@ public final class JdbcIdempotentSink<E, K> implements IdempotentSink<E> {
       if (autoCommit) {
         connection.setAutoCommit(false);
       }
+      Exception failure = null;
       try {
         int inserted = 0;
         for (int from = 0; from < rows.size(); from += rowsPerStatement) {
@@ -208,11 +209,25 @@ public final class JdbcIdempotentSink<E, K> implements IdempotentSink<E> {
         connection.commit();
         return inserted;
       } catch (SQLException | RuntimeException e) {
-        connection.rollback();
+        // On a broken connection the rollback and the reset below fail too: the caller is told
+        // of the first failure, with theirs attached, not of a closed connection.
+        failure = e;
+        try {
+          connection.rollback();
+        } catch (SQLException rollback) {
+          e.addSuppressed(rollback);
+        }
         throw e;
       } finally {
         if (autoCommit) {
-          connection.setAutoCommit(true);
+          try {
+            connection.setAutoCommit(true);
+          } catch (SQLException reset) {
+            if (failure == null) {
+              throw reset;
+            }
+            failure.addSuppressed(reset);
+          }
         }
       }
     }
