@@ -229,13 +229,11 @@ final class TokenBucketGate implements RateGate {
         || !line.tryLock(timeoutNanos, TimeUnit.NANOSECONDS)) {
       return refused();
     }
-    boolean forward = false;
     try {
       while (true) {
         long taken = takeIfDue();
         if (taken == FORWARD) {
-          forward = true;
-          break;
+          break; // retired while we waited: the key's live gate takes over, outside this line
         }
         if (taken != NOT_DUE) {
           if (meters != null) {
