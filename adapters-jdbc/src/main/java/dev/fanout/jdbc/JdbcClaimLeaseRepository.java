@@ -72,8 +72,14 @@ import org.slf4j.LoggerFactory;
  * unnest(?, ?) AS c(id, token) WHERE row.id = c.id AND row.token = c.token AND status =
  * 'CLAIMED'}: one statement text for any number of claims, found by primary key; on H2 {@code
  * WHERE (id, token) IN ((?, ?), ...)}. Batches ({@link #completeAll}, {@link #renewAll}) are one
- * statement per 500 claims. The reaper changes only rows that are still CLAIMED, with the token it
- * read, and whose lease has ended by the database's clock at the moment of the change; it gives
+ * statement per 500 claims. A complete, fail, release or give-back that matches no row reads the
+ * item's row: if its token and owner are the claim's and it shows that very ending — COMPLETED,
+ * FAILED, or PENDING with the attempts a release (as claimed) or a give-back (one less) leaves —
+ * the call is a retry of one that took effect and returns normally, changing nothing ({@link
+ * #completeAll} reports such claims as applied); otherwise it throws {@link LeaseLostException}
+ * saying what it found. The reaper changes only rows that are still CLAIMED, with the token it
+ * read, and whose lease has ended by the database's clock at the moment of the change; it clears
+ * the owner column (so a reclaimed row is not taken for a released one), gives
  * back the attempt of a claim whose run was never {@linkplain #markStarted marked started} (the
  * started-at column, {@code lease_started_at} by default, see {@link LeaseSchema}), and spreads
  * the rows' {@code available_at} over the jitter with the database's own {@code random()} ({@code
