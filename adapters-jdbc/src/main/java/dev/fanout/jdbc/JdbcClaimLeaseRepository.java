@@ -72,8 +72,14 @@ import org.slf4j.LoggerFactory;
  * unnest(?, ?) AS c(id, token) WHERE row.id = c.id AND row.token = c.token AND status =
  * 'CLAIMED'}: one statement text for any number of claims, found by primary key; on H2 {@code
  * WHERE (id, token) IN ((?, ?), ...)}. Batches ({@link #completeAll}, {@link #renewAll}) are one
- * statement per 500 claims. The reaper changes only rows that are still CLAIMED, with the token it
- * read, and whose lease has ended by the database's clock at the moment of the change; it gives
+ * statement per 500 claims. A complete, fail, release or give-back that matches no row reads the
+ * item's row: if its token and owner are the claim's and it shows that very ending — COMPLETED,
+ * FAILED, or PENDING with the attempts a release (as claimed) or a give-back (one less) leaves —
+ * the call is a retry of one that took effect and returns normally, changing nothing ({@link
+ * #completeAll} reports such claims as applied); otherwise it throws {@link LeaseLostException}
+ * saying what it found. The reaper changes only rows that are still CLAIMED, with the token it
+ * read, and whose lease has ended by the database's clock at the moment of the change; it clears
+ * the owner column (so a reclaimed row is not taken for a released one), gives
  * back the attempt of a claim whose run was never {@linkplain #markStarted marked started} (the
  * started-at column, {@code lease_started_at} by default, see {@link LeaseSchema}), and spreads
  * the rows' {@code available_at} over the jitter with the database's own {@code random()} ({@code
@@ -310,30 +316,69 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
   // Fenced calls
 
   /**
-   * A fenced change: its {@code SET} clause and extra guard as templates, and how many parameters
-   * the {@code SET} clause takes (set by the caller before the claims' ids and tokens).
+   * A fenced change: its {@code SET} clause and extra guard as templates, how many parameters the
+   * {@code SET} clause takes (set by the caller before the claims' ids and tokens), and, for a
+   * change that ends a claim, how a row it was applied to looks afterwards.
    */
-  private record Change(String name, String set, String guard, int parameters) {}
+  private record Change(
+      String name, String set, String guard, int parameters, @Nullable Ending ends) {}
+
+  /**
+   * How a row shows that the claim with its token ended it, and how: the token and owner stay, so
+   * the status tells COMPLETED and FAILED; a PENDING row was released (attempts as claimed),
+   * given back (one attempt less) or, with no owner, reclaimed by the reaper.
+   */
+  private enum Ending {
+    COMPLETED,
+    FAILED,
+    RELEASED,
+    GIVEN_BACK;
+
+    boolean shownBy(Found row, Claim<?> claim) {
+      if (row.token() != claim.token() || !claim.workerId().equals(row.owner())) {
+        return false;
+      }
+      return switch (this) {
+        case COMPLETED -> row.is(LeaseState.COMPLETED);
+        case FAILED -> row.is(LeaseState.FAILED);
+        case RELEASED -> row.is(LeaseState.PENDING) && row.attempts() == claim.attempt();
+        case GIVEN_BACK -> row.is(LeaseState.PENDING) && row.attempts() == claim.attempt() - 1;
+      };
+    }
+  }
+
+  /** An item's row, as far as a refused fenced call needs it. */
+  private record Found(
+      String status, long token, @Nullable String owner, @Nullable OffsetDateTime until, int attempts) {
+    boolean is(LeaseState state) {
+      return state.name().equalsIgnoreCase(status);
+    }
+  }
 
   private static final Change COMPLETE =
-      new Change("complete", "{status} = 'COMPLETED', {until} = NULL", "", 0);
+      new Change("complete", "{status} = 'COMPLETED', {until} = NULL", "", 0, Ending.COMPLETED);
   private static final Change RENEW =
-      new Change("renew", "{until} = {now_plus}", "{live_lease}", 1);
+      new Change("renew", "{until} = {now_plus}", "{live_lease}", 1, null);
   private static final Change MARK_STARTED =
       new Change(
-          "mark started", "{started_at} = COALESCE({started_at}, {now})", "{live_lease}", 0);
+          "mark started", "{started_at} = COALESCE({started_at}, {now})", "{live_lease}", 0, null);
   private static final Change RELEASE =
       new Change(
-          "release", "{status} = 'PENDING', {until} = NULL, {available_at} = {now_plus}", "", 1);
+          "release",
+          "{status} = 'PENDING', {until} = NULL, {available_at} = {now_plus}",
+          "",
+          1,
+          Ending.RELEASED);
   private static final Change GIVE_BACK =
       new Change(
           "give back",
           "{status} = 'PENDING', {until} = NULL, {available_at} = {now},"
               + " {attempts} = {attempts} - 1",
           "",
-          0);
+          0,
+          Ending.GIVEN_BACK);
   private static final Change FAIL =
-      new Change("fail", "{status} = 'FAILED', {until} = NULL, {error} = ?", "", 1);
+      new Change("fail", "{status} = 'FAILED', {until} = NULL, {error} = ?", "", 1, Ending.FAILED);
 
   @Override
   public Claim<T> renew(Claim<T> claim, Duration lease) {
@@ -345,7 +390,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
           Map<Object, @Nullable Instant> applied =
               fenced(c, d, RENEW, ps -> ps.setLong(1, micros), List.of(claim));
           if (applied.isEmpty()) {
-            throw refusal(c, claim);
+            throw refusal(found(c, claim), claim);
           }
           return claim.withLeaseUntil(Objects.requireNonNull(applied.values().iterator().next()));
         });
@@ -402,7 +447,12 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
         change.name(),
         (c, d) -> {
           if (fenced(c, d, change, parameters, List.of(claim)).isEmpty()) {
-            throw refusal(c, claim);
+            Found row = found(c, claim);
+            Ending ends = change.ends();
+            if (row != null && ends != null && ends.shownBy(row, claim)) {
+              return null; // this claim did it already: a retry whose first reply was lost
+            }
+            throw refusal(row, claim);
           }
           return null;
         });
@@ -433,8 +483,78 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
               }
             }
           }
+          Ending ends = change.ends();
+          if (ends != null && !lost.isEmpty()) {
+            // Claims that ended their items this way already (a batch sent again after its reply
+            // was lost) count as applied.
+            List<Claim<T>> refused = lost;
+            lost = new ArrayList<>();
+            for (int from = 0; from < refused.size(); from += CLAIMS_PER_STATEMENT) {
+              List<Claim<T>> chunk =
+                  refused.subList(from, Math.min(refused.size(), from + CLAIMS_PER_STATEMENT));
+              Map<Object, Found> rows = foundAll(c, chunk);
+              for (Claim<T> claim : chunk) {
+                Found row = rows.get(fenceKey(idOf(claim), claim.token()));
+                if (row != null && ends.shownBy(row, claim)) {
+                  applied.add(claim);
+                } else {
+                  lost.add(claim);
+                }
+              }
+            }
+          }
           return new BatchOutcome<>(applied, lost);
         });
+  }
+
+  /** The item's row, or null if the table holds no such item. */
+  private @Nullable Found found(Connection c, Claim<T> claim) throws SQLException {
+    String sql =
+        render(
+            SqlDialect.H2,
+            "SELECT {status}, {token}, {owner}, {until}, {attempts} FROM {table} WHERE {id} = ?");
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setObject(1, idOf(claim));
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? found(rs, 1) : null;
+      }
+    }
+  }
+
+  /** The rows of these claims' items, by the (id, token) key of each row. */
+  private Map<Object, Found> foundAll(Connection c, List<Claim<T>> claims) throws SQLException {
+    StringBuilder ids = new StringBuilder(claims.size() * 3);
+    for (int i = 0; i < claims.size(); i++) {
+      ids.append(i == 0 ? "?" : ", ?");
+    }
+    String sql =
+        render(
+                SqlDialect.H2,
+                "SELECT {id}, {status}, {token}, {owner}, {until}, {attempts} FROM {table}"
+                    + " WHERE {id} IN ({ids})")
+            .replace("{ids}", ids);
+    Map<Object, Found> rows = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < claims.size(); i++) {
+        ps.setObject(i + 1, idOf(claims.get(i)));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Found row = found(rs, 2);
+          rows.put(fenceKey(rs.getObject(1), row.token()), row);
+        }
+      }
+    }
+    return rows;
+  }
+
+  private static Found found(ResultSet rs, int first) throws SQLException {
+    return new Found(
+        rs.getString(first),
+        rs.getLong(first + 1),
+        rs.getString(first + 2),
+        rs.getObject(first + 3, OffsetDateTime.class),
+        rs.getInt(first + 4));
   }
 
   /**
@@ -538,57 +658,61 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
     return null;
   }
 
-  /** Why a fenced call on {@code claim} changed nothing: unknown claim, or lease lost. */
-  private RuntimeException refusal(Connection c, Claim<T> claim) throws SQLException {
-    LeaseTable t = table;
-    String sql =
-        render(
-            SqlDialect.H2,
-            "SELECT {status}, {token}, {owner}, {until} FROM {table} WHERE {id} = ?");
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setObject(1, idOf(claim));
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return new IllegalArgumentException(
-              "unknown claim: table " + t.table() + " holds no item " + claim.item());
-        }
-        String status = rs.getString(1);
-        long token = rs.getLong(2);
-        String owner = rs.getString(3);
-        OffsetDateTime until = rs.getObject(4, OffsetDateTime.class);
-        if (claim.token() > token) {
-          return new IllegalArgumentException(
-              "unknown claim: token "
-                  + claim.token()
-                  + " was never issued for item "
-                  + claim.item()
-                  + " (the latest is "
-                  + token
-                  + ")");
-        }
-        String detail;
-        if (token != claim.token()) {
-          detail =
-              LeaseState.CLAIMED.name().equals(status)
-                  ? "now claimed by " + owner + " with token " + token
-                  : "it was claimed again since (token " + token + ") and is now " + status;
-        } else {
-          detail =
-              switch (status.toUpperCase(Locale.ROOT)) {
-                case "CLAIMED" ->
-                    "its lease ended at "
-                        + (until == null ? "?" : until.toInstant())
-                        + " and was not renewed";
-                case "PENDING" ->
-                    "it is pending again (reclaimed after its lease ended, or released)";
-                case "COMPLETED" -> "it is completed";
-                case "FAILED" -> "it has failed";
-                default -> "its status is " + status;
-              };
-        }
-        return new LeaseLostException(claim, detail);
-      }
+  /**
+   * Why a fenced call on {@code claim} changed nothing, given the item's row (null: there is
+   * none): unknown claim, or lease lost.
+   */
+  private RuntimeException refusal(@Nullable Found row, Claim<T> claim) {
+    if (row == null) {
+      return new IllegalArgumentException(
+          "unknown claim: table " + table.table() + " holds no item " + claim.item());
     }
+    String status = row.status();
+    long token = row.token();
+    if (claim.token() > token) {
+      return new IllegalArgumentException(
+          "unknown claim: token "
+              + claim.token()
+              + " was never issued for item "
+              + claim.item()
+              + " (the latest is "
+              + token
+              + ")");
+    }
+    String detail;
+    if (token != claim.token()) {
+      detail =
+          row.is(LeaseState.CLAIMED)
+              ? "now claimed by " + row.owner() + " with token " + token
+              : "it was claimed again since (token " + token + ") and is now " + status;
+    } else {
+      OffsetDateTime until = row.until();
+      detail =
+          switch (status.toUpperCase(Locale.ROOT)) {
+            case "CLAIMED" ->
+                "its lease ended at "
+                    + (until == null ? "?" : until.toInstant())
+                    + " and was not renewed";
+            case "PENDING" -> "it is pending again (" + pendingAgain(row, claim) + ")";
+            case "COMPLETED" -> "it is completed";
+            case "FAILED" -> "it has failed";
+            default -> "its status is " + status;
+          };
+    }
+    return new LeaseLostException(claim, detail);
+  }
+
+  private static String pendingAgain(Found row, Claim<?> claim) {
+    if (row.owner() == null) {
+      return "reclaimed after its lease ended";
+    } else if (!row.owner().equals(claim.workerId())) {
+      return "returned by " + row.owner();
+    } else if (row.attempts() == claim.attempt()) {
+      return "released by this claim";
+    } else if (row.attempts() == claim.attempt() - 1) {
+      return "given back by this claim";
+    }
+    return "returned by this claim";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -630,7 +754,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
               WHERE {status} = 'CLAIMED' AND {until} <= {now}
               ORDER BY {until} LIMIT {reap_batch} FOR UPDATE SKIP LOCKED)
             UPDATE {table} AS fanout_row SET
-              {status} = 'PENDING', {until} = NULL, {available_at} = {now_jitter},
+              {status} = 'PENDING', {owner} = NULL, {until} = NULL, {available_at} = {now_jitter},
               {attempts} = fanout_row.{attempts}
                 - CASE WHEN fanout_row.{started_at} IS NULL THEN 1 ELSE 0 END
             FROM expired
@@ -670,7 +794,7 @@ public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T
         render(
                 SqlDialect.H2,
                 """
-                UPDATE {table} SET {status} = 'PENDING', {until} = NULL,
+                UPDATE {table} SET {status} = 'PENDING', {owner} = NULL, {until} = NULL,
                   {available_at} = {now_jitter},
                   {attempts} = {attempts} - CASE WHEN {started_at} IS NULL THEN 1 ELSE 0 END
                 WHERE ({id}, {token}) IN ({pairs})

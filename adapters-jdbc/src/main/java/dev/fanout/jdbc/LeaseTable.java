@@ -27,7 +27,8 @@ import java.util.Objects;
  * @param statusColumn {@code PENDING}, {@code CLAIMED}, {@code COMPLETED} or {@code FAILED}
  *     (text, at least 9 characters)
  * @param tokenColumn the fencing token (bigint), raised by each claim
- * @param ownerColumn the worker that holds or last held the item (text)
+ * @param ownerColumn the worker that holds or last settled the item (text); NULL after the reaper
+ *     took the item back
  * @param claimedAtColumn when the last claim was granted (timestamp with time zone)
  * @param leaseUntilColumn when the current lease ends; null unless CLAIMED
  * @param availableAtColumn from when a PENDING item may be claimed (timestamp with time zone)

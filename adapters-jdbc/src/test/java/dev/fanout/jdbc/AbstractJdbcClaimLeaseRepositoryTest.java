@@ -263,7 +263,16 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
     assertThat(repository.renewAll(claims, LONG).applied()).as("renewed %s", ids).hasSize(3);
     BatchOutcome<T> completed = repository.completeAll(claims);
     assertThat(completed.applied()).as("completed %s", ids).hasSize(3);
-    assertThat(repository.completeAll(claims).leaseLost()).hasSize(3);
+    // Sent again (its reply lost, say): the rows are found by id and show these claims did it.
+    assertThat(repository.completeAll(claims).applied()).as("completed already").hasSize(3);
+    List<Claim<T>> impostors =
+        claims.stream()
+            .map(
+                c ->
+                    new Claim<>(
+                        c.item(), "other", c.token(), c.claimedAt(), c.leaseUntil(), c.attempt()))
+            .toList();
+    assertThat(repository.completeAll(impostors).leaseLost()).hasSize(3);
   }
 
   @Test
@@ -290,7 +299,8 @@ abstract class AbstractJdbcClaimLeaseRepositoryTest {
               .build();
       List<Claim<Long>> claims = repository.claim("w", 2, LONG);
       repository.complete(claims.get(0));
-      assertThatThrownBy(() -> repository.complete(claims.get(0)))
+      repository.complete(claims.get(0)); // a retry: already done, nothing changes
+      assertThatThrownBy(() -> repository.fail(claims.get(0), "late"))
           .isInstanceOf(LeaseLostException.class);
       repository.release(claims.get(1), Duration.ZERO);
     }

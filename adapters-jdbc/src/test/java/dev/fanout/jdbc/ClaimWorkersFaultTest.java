@@ -7,6 +7,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.fanout.lease.Claim;
 import dev.fanout.lease.ClaimWorkers;
 import dev.fanout.lease.ClaimWorkersConfig;
+import dev.fanout.lease.ClaimWorkersStatus;
 import dev.fanout.lease.LeaseCounts;
 import dev.fanout.testing.faults.FaultProxy;
 import dev.fanout.testing.postgres.PostgresServer;
@@ -14,16 +15,19 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link ClaimWorkers} on PostgreSQL through a {@link FaultProxy} that resets every connection
  * again and again, so that claims, renewals, completions and reaps fail mid-flight, some after
  * they were committed: every item still ends completed exactly once in the store, none is left
- * behind, and every item's handler ran.
+ * behind, and every item's handler ran; and the workers' own counts agree with the store.
  */
 @ExtendWith(PostgresExtension.class)
 class ClaimWorkersFaultTest {
@@ -90,6 +94,78 @@ class ClaimWorkersFaultTest {
       assertThat(counts(direct, table)).isEqualTo(new LeaseCounts(0, 0, ITEMS, 0));
       assertThat(handled).hasSize(ITEMS);
       assertThat(handled.values()).allSatisfy(n -> assertThat(n.get()).isPositive());
+      // Each item was completed by one claim, whose worker counted it completed — or abandoned,
+      // if it never heard back for a whole lease; no claim that completed its item counts as lost.
+      ClaimWorkersStatus end = workers.status();
+      assertThat(end.accountedFor()).as(end.summary()).isTrue();
+      assertThat(end.held()).as(end.summary()).isZero();
+      assertThat(end.completed()).as(end.summary()).isLessThanOrEqualTo(ITEMS);
+      assertThat(end.completed() + end.abandoned()).as(end.summary()).isGreaterThanOrEqualTo(ITEMS);
+    }
+  }
+
+  /**
+   * The replies of completions are lost on their way back (the server committed, the driver's
+   * socket timeout fires): the workers retry, the store recognises each retry as done, and every
+   * item counts as completed — none as a lost lease.
+   */
+  @ParameterizedTest(name = "completionBatchSize={0}")
+  @ValueSource(ints = {1, 4})
+  void completionsWhoseRepliesAreLostCountAsCompleted(int completionBatchSize, PostgresServer server)
+      throws Exception {
+    String database = "workers_lost_replies_" + completionBatchSize;
+    server.createDatabase(database);
+    LeaseTable table = LeaseTable.named("lost_reply_item");
+    int items = 12;
+    int lostReplies = 3;
+    Semaphore finish = new Semaphore(0);
+    try (HikariDataSource direct = Pools.pool(server.jdbcUrl(database), 2);
+        FaultProxy proxy = FaultProxy.start(server.host(), server.port());
+        HikariDataSource viaProxy = ProxiedPools.pool(proxy, database, true, 6)) {
+      LeaseSchema.execute(direct, LeaseSchema.createTable(SqlDialect.POSTGRESQL, table));
+      Pools.execute(
+          direct,
+          "INSERT INTO lost_reply_item (id) SELECT g FROM generate_series(1, " + items + ") g");
+      JdbcClaimLeaseRepository<Long> repository =
+          JdbcClaimLeaseRepository.forIds(viaProxy, Long.class)
+              .table(table)
+              .dialect(SqlDialect.POSTGRESQL)
+              .build();
+      ClaimWorkers<Long> workers =
+          ClaimWorkers.builder(repository, (Claim<Long> claim) -> finish.acquire())
+              .name("lost-replies")
+              .config(
+                  ClaimWorkersConfig.builder()
+                      .concurrency(2)
+                      .batchSize(2)
+                      .pollInterval(Duration.ofMillis(20))
+                      .maxPollInterval(Duration.ofMillis(200))
+                      .leaseDuration(Duration.ofSeconds(30)) // no lease ends during the test
+                      .completionBatching(completionBatchSize, Duration.ofMillis(20))
+                      .build())
+              .build();
+      workers.start();
+      try {
+        for (int i = 0; i < lostReplies; i++) {
+          FaultProxy.Trigger lost = proxy.loseRepliesAfter("'COMPLETED'");
+          finish.release(); // one handler returns; its completion's reply is lost
+          await().atMost(Duration.ofSeconds(20)).until(lost::fired);
+        }
+        finish.release(items);
+        assertThat(workers.awaitDrained(Duration.ofSeconds(60))).isTrue();
+      } finally {
+        finish.release(items);
+        assertThat(workers.stop()).isTrue();
+      }
+
+      ClaimWorkersStatus end = workers.status();
+      assertThat(counts(direct, table)).isEqualTo(new LeaseCounts(0, 0, items, 0));
+      assertThat(end.storeErrors()).as(end.summary()).isGreaterThanOrEqualTo(lostReplies);
+      assertThat(end.claimed()).as(end.summary()).isEqualTo(items);
+      assertThat(end.completed()).as(end.summary()).isEqualTo(items);
+      assertThat(end.leaseLost()).as(end.summary()).isZero();
+      assertThat(end.abandoned()).as(end.summary()).isZero();
+      assertThat(end.accountedFor()).as(end.summary()).isTrue();
     }
   }
 

@@ -249,7 +249,8 @@ class JdbcClaimLeaseRepositoryFaultTest {
     List<Claim<Long>> again = b.claim("B", 10, LONG_LEASE);
     assertThat(again).singleElement().satisfies(c -> {
       assertThat(c.token()).isEqualTo(late.token() + 1);
-      assertThat(c.attempt()).isEqualTo(2);
+      // The late claim's run never started (nobody saw the claim), so it was no attempt.
+      assertThat(c.attempt()).isEqualTo(1);
     });
     b.complete(again.get(0));
     assertThat(row().status()).isEqualTo("COMPLETED");
@@ -379,8 +380,9 @@ class JdbcClaimLeaseRepositoryFaultTest {
   }
 
   /**
-   * The change was made, but the caller was not told: what it sees when it tries again, and that
-   * the item still ends completed or failed once, or is available again.
+   * The change was made, but the caller was not told: what it sees when it tries again — the
+   * same settling call succeeds and changes nothing, another is refused — and that the item still
+   * ends completed or failed once, or is available again.
    */
   private void assertRetryAfterApplied(Call call, @Nullable Claim<Long> claim, Row before) {
     Row after = row();
@@ -401,21 +403,28 @@ class JdbcClaimLeaseRepositoryFaultTest {
         assertThat(row().status()).isEqualTo("COMPLETED");
       }
       case COMPLETE -> {
-        assertThatThrownBy(() -> a.complete(nonNull(claim)))
+        // The retry learns that its claim completed the item; it changes nothing.
+        a.complete(nonNull(claim));
+        assertThat(row()).isEqualTo(after);
+        assertThatThrownBy(() -> a.fail(nonNull(claim), "boom"))
             .isInstanceOf(LeaseLostException.class)
             .hasMessageContaining("it is completed");
         assertSettledOnce(after);
       }
       case FAIL -> {
-        assertThatThrownBy(() -> a.fail(nonNull(claim), "boom"))
+        a.fail(nonNull(claim), "boom again");
+        assertThat(row()).isEqualTo(after);
+        assertThatThrownBy(() -> a.complete(nonNull(claim)))
             .isInstanceOf(LeaseLostException.class)
             .hasMessageContaining("it has failed");
         assertSettledOnce(after);
       }
       case RELEASE -> {
-        assertThatThrownBy(() -> a.release(nonNull(claim), Duration.ZERO))
+        a.release(nonNull(claim), Duration.ZERO);
+        assertThat(row()).isEqualTo(after);
+        assertThatThrownBy(() -> a.complete(nonNull(claim)))
             .isInstanceOf(LeaseLostException.class)
-            .hasMessageContaining("pending again");
+            .hasMessageContaining("pending again (released by this claim)");
         assertItemAvailableAgain(after.token());
       }
       case REAP -> {

@@ -7,7 +7,8 @@ import java.util.Objects;
  * What a fenced batch call ({@link ClaimLeaseRepository#completeAll completeAll}, {@link
  * ClaimLeaseRepository#renewAll renewAll}) did, claim by claim.
  *
- * @param applied the claims the call took effect for; after a renewal, with their new {@link
+ * @param applied the claims the call took effect for — for {@code completeAll}, also those that had
+ *     already completed their item (a retried batch); after a renewal, with their new {@link
  *     Claim#leaseUntil()}
  * @param leaseLost the claims, as given, that were no longer current and so changed nothing (in a
  *     batch this includes claims of items the store does not hold)

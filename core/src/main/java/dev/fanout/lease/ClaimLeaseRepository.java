@@ -40,7 +40,20 @@ import java.util.List;
  *       that item. {@link #renew renew}, {@link #complete complete}, {@link #release release},
  *       {@link #giveBack giveBack} and {@link #fail fail} apply only while the given claim is the
  *       item's current one — same token, still CLAIMED — and otherwise throw {@link
- *       LeaseLostException} and change nothing.
+ *       LeaseLostException} and change nothing; except that settling twice the same way is no
+ *       error (below).
+ *   <li><b>Settling twice the same way succeeds.</b> A call that ends a claim — {@link #complete
+ *       complete}, {@link #fail fail}, {@link #release release}, {@link #giveBack giveBack}, and
+ *       {@link #completeAll completeAll} per claim — made again with the claim (same item, token
+ *       and {@linkplain Claim#workerId() worker}) that already ended the item in exactly that way
+ *       returns normally and changes nothing. This is what makes a retry safe when the store
+ *       applied a call but its reply was lost (a {@link LeaseStoreException} tells the caller only
+ *       that the outcome is unknown): the retry learns that the call took effect, not that the
+ *       lease was lost. It is recognised as long as the item still shows it: for ever for complete
+ *       and fail (COMPLETED and FAILED are final); for release and giveBack until the item is
+ *       claimed again. Settling it another way (failing a completed item, completing a released
+ *       one), or with a claim that is not the item's latest, or after the reaper took the item
+ *       back, is still {@link LeaseLostException}.
  *   <li><b>Leases end by the store's clock.</b> A lease is live while the store's clock is before
  *       {@link Claim#leaseUntil()}. {@link #renew renew} needs a live lease. {@link
  *       #reclaimExpired()} returns items whose lease ended to PENDING, each guarded by its token
@@ -106,9 +119,10 @@ public interface ClaimLeaseRepository<T> {
   void markStarted(Claim<T> claim);
 
   /**
-   * Marks the claimed item COMPLETED; it is never claimed again.
+   * Marks the claimed item COMPLETED; it is never claimed again. If this claim already completed
+   * it, returns normally and changes nothing.
    *
-   * @throws LeaseLostException if the claim is not current
+   * @throws LeaseLostException if the claim is not current and did not complete the item
    * @throws IllegalArgumentException if the store never issued this claim
    */
   void complete(Claim<T> claim);
@@ -116,9 +130,11 @@ public interface ClaimLeaseRepository<T> {
   /**
    * Returns the item to PENDING, to be claimed again no sooner than {@code retryAfter} from now
    * by the store's clock ({@link Duration#ZERO} for at once). The claim counts as an attempt:
-   * this is how a failed attempt is retried later.
+   * this is how a failed attempt is retried later. If this claim already released the item and
+   * nobody claimed it since, returns normally and changes nothing (the first call's retry time
+   * stands).
    *
-   * @throws LeaseLostException if the claim is not current
+   * @throws LeaseLostException if the claim is not current and did not release the item
    * @throws IllegalArgumentException if {@code retryAfter} is negative, or the store never issued
    *     this claim
    */
@@ -126,18 +142,20 @@ public interface ClaimLeaseRepository<T> {
 
   /**
    * Returns the item to PENDING, available at once, and does not count this claim as an
-   * attempt: for items claimed but not worked on, as when a worker stops.
+   * attempt: for items claimed but not worked on, as when a worker stops. If this claim already
+   * gave the item back and nobody claimed it since, returns normally and changes nothing.
    *
-   * @throws LeaseLostException if the claim is not current
+   * @throws LeaseLostException if the claim is not current and did not give the item back
    * @throws IllegalArgumentException if the store never issued this claim
    */
   void giveBack(Claim<T> claim);
 
   /**
    * Marks the claimed item FAILED with {@code reason}; it is never claimed again. Stores may
-   * shorten a long reason.
+   * shorten a long reason. If this claim already failed the item, returns normally and changes
+   * nothing (the first reason stands).
    *
-   * @throws LeaseLostException if the claim is not current
+   * @throws LeaseLostException if the claim is not current and did not fail the item
    * @throws IllegalArgumentException if the store never issued this claim
    */
   void fail(Claim<T> claim, String reason);
@@ -188,8 +206,10 @@ public interface ClaimLeaseRepository<T> {
   }
 
   /**
-   * Completes many claims at once, each fenced as in {@link #complete complete}. Stores that can
-   * should do it in one round trip per batch; this default completes one by one.
+   * Completes many claims at once, each fenced as in {@link #complete complete}: a claim that
+   * already completed its item counts as {@linkplain BatchOutcome#applied() applied}, so that the
+   * batch can be retried as a whole when its reply was lost. Stores that can should do it in one
+   * round trip per batch; this default completes one by one.
    */
   default BatchOutcome<T> completeAll(Collection<Claim<T>> claims) {
     List<Claim<T>> applied = new ArrayList<>(claims.size());

@@ -82,7 +82,10 @@ import org.slf4j.LoggerFactory;
  * At-least-once: an item is completed once, but its handler may run again if a worker dies or
  * overruns its lease before completing it. Fencing makes the overrun harmless to the store: the
  * late worker's calls report lease lost and change nothing (counted in {@link
- * ClaimWorkersStatus#leaseLost()}).
+ * ClaimWorkersStatus#leaseLost()}). A completion, release, failure or give-back whose reply was
+ * lost is retried; the store recognises the retry of a call it already applied (see {@link
+ * ClaimLeaseRepository}, settling twice), so it is counted as what it did, once, not as a lost
+ * lease.
  *
  * <h2>Lease lost while the handler runs</h2>
  *

@@ -23,12 +23,14 @@ package dev.fanout.lease;
  * @param held claims held now: claimed and not yet completed, released, failed, given back, lost
  *     or abandoned
  * @param claimed items claimed
- * @param completed items completed (counted when the store confirmed it)
+ * @param completed items completed (counted when the store confirmed it — also by answering a
+ *     retry, made after a lost reply, with "already completed by this claim")
  * @param failed items marked failed after their last attempt
  * @param retried failed attempts released for a later retry
  * @param leaseLost claims found no longer current — taken over or reclaimed after their lease
  *     ended, or their renewal refused while their handler ran — when finishing them; each counts
- *     once
+ *     once. A call retried after a lost reply that finds the item already ended that way by the
+ *     same claim is no lost lease: it counts as completed, failed, retried or given back
  * @param reclaimed expired leases this instance's reaper returned to the store (those of any
  *     worker, anywhere); not part of the balance above
  * @param givenBack claims given back unworked (at shutdown, or after a refused renewal before

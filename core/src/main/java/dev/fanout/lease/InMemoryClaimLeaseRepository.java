@@ -37,8 +37,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Time is the given {@link InstantSource}: a test passes a clock it moves by hand and sees
  * leases end without sleeping. The jitter of {@link #reclaimExpired(Duration)} is drawn from the
- * given {@link RandomGenerator} (a seeded one makes it repeatable). Items are told apart by {@code equals}; completed and failed items
- * stay in memory (so that late calls on them still report {@link LeaseLostException}).
+ * given {@link RandomGenerator} (a seeded one makes it repeatable). Items are told apart by {@code
+ * equals}; completed and failed items stay in memory, so that late calls on them still report
+ * {@link LeaseLostException}. Each item remembers how its latest claim ended, so that the same
+ * claim settling it the same way again — a retry — is recognised as done (see {@link
+ * ClaimLeaseRepository}, "Settling twice").
  *
  * <p>Thread-safe: one {@link ReentrantLock} guards all state and every call holds it briefly,
  * never while calling out. Actions before a call happen-before the effects of later calls that
@@ -160,6 +163,7 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
         entry.attempts++;
         entry.started = false;
         entry.owner = workerId;
+        entry.ending = null;
         entry.leaseUntil = until;
         claimed.add(entry);
         claims.add(new Claim<>(entry.item, workerId, entry.token, now, until, entry.attempts));
@@ -207,9 +211,13 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
   public void complete(Claim<T> claim) {
     lock.lock();
     try {
-      Entry<T> entry = current(claim);
+      Entry<T> entry = toSettle(claim, Ending.COMPLETED);
+      if (entry == null) {
+        return;
+      }
       claimed.remove(entry);
       entry.state = LeaseState.COMPLETED;
+      entry.ending = Ending.COMPLETED;
       entry.leaseUntil = null;
       completed++;
     } finally {
@@ -225,7 +233,10 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
     }
     lock.lock();
     try {
-      toPending(current(claim), clock.instant().plus(retryAfter));
+      Entry<T> entry = toSettle(claim, Ending.RELEASED);
+      if (entry != null) {
+        toPending(entry, clock.instant().plus(retryAfter), Ending.RELEASED);
+      }
     } finally {
       lock.unlock();
     }
@@ -235,9 +246,12 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
   public void giveBack(Claim<T> claim) {
     lock.lock();
     try {
-      Entry<T> entry = current(claim);
+      Entry<T> entry = toSettle(claim, Ending.GIVEN_BACK);
+      if (entry == null) {
+        return;
+      }
       entry.attempts--;
-      toPending(entry, clock.instant());
+      toPending(entry, clock.instant(), Ending.GIVEN_BACK);
     } finally {
       lock.unlock();
     }
@@ -248,9 +262,13 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
     Objects.requireNonNull(reason, "reason must not be null");
     lock.lock();
     try {
-      Entry<T> entry = current(claim);
+      Entry<T> entry = toSettle(claim, Ending.FAILED);
+      if (entry == null) {
+        return;
+      }
       claimed.remove(entry);
       entry.state = LeaseState.FAILED;
+      entry.ending = Ending.FAILED;
       entry.leaseUntil = null;
       entry.lastError = reason;
       failed++;
@@ -279,7 +297,10 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
         if (!entry.started) {
           entry.attempts--; // its run never started: the claim was not an attempt
         }
-        toPending(entry, jitterNanos == 0 ? now : now.plusNanos(nextJitter(jitterNanos)));
+        toPending(
+            entry,
+            jitterNanos == 0 ? now : now.plusNanos(nextJitter(jitterNanos)),
+            Ending.RECLAIMED);
       }
       return expired.size();
     } finally {
@@ -320,17 +341,42 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
   }
 
   // Caller holds lock.
-  private void toPending(Entry<T> entry, Instant availableAt) {
+  private void toPending(Entry<T> entry, Instant availableAt, Ending ending) {
     claimed.remove(entry);
     entry.state = LeaseState.PENDING;
+    entry.ending = ending;
     entry.leaseUntil = null;
     entry.availableAt = availableAt;
     entry.sequence = ++sequence;
     pending.add(entry);
   }
 
+  /**
+   * Caller holds lock. The entry to settle {@code how}, or null if this very claim already settled
+   * it that way (a retry after a lost reply: nothing to do); otherwise why the claim is not current.
+   */
+  private @Nullable Entry<T> toSettle(Claim<T> claim, Ending how) {
+    Entry<T> entry = known(claim);
+    if (entry.state != LeaseState.CLAIMED
+        && entry.token == claim.token()
+        && entry.ending == how
+        && claim.workerId().equals(entry.owner)) {
+      return null;
+    }
+    return current(claim);
+  }
+
   // Caller holds lock. The entry the claim is current for, or why it is not.
   private Entry<T> current(Claim<T> claim) {
+    Entry<T> entry = known(claim);
+    if (entry.state != LeaseState.CLAIMED || entry.token != claim.token()) {
+      throw new LeaseLostException(claim, describe(entry, claim));
+    }
+    return entry;
+  }
+
+  // Caller holds lock. The entry of a claim this repository issued.
+  private Entry<T> known(Claim<T> claim) {
     Objects.requireNonNull(claim, "claim must not be null");
     Entry<T> entry = entries.get(claim.item());
     if (entry == null) {
@@ -347,16 +393,21 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
               + entry.token
               + ")");
     }
-    if (entry.state != LeaseState.CLAIMED || entry.token != claim.token()) {
-      throw new LeaseLostException(claim, describe(entry));
-    }
     return entry;
   }
 
-  private static String describe(Entry<?> entry) {
+  private static String describe(Entry<?> entry, Claim<?> claim) {
+    if (entry.token != claim.token()) {
+      return entry.state == LeaseState.CLAIMED
+          ? "now claimed by " + entry.owner + " with token " + entry.token
+          : "it was claimed again since (token " + entry.token + ") and is now " + entry.state;
+    }
     return switch (entry.state) {
       case CLAIMED -> "now claimed by " + entry.owner + " with token " + entry.token;
-      case PENDING -> "it is pending again (reclaimed after its lease ended, or released)";
+      case PENDING ->
+          entry.ending == Ending.RECLAIMED
+              ? "it is pending again (reclaimed after its lease ended)"
+              : "it is pending again (" + entry.ending + " by this claim)";
       case COMPLETED -> "it is completed";
       case FAILED -> "it has failed";
     };
@@ -376,6 +427,26 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
     }
   }
 
+  /** How an entry's latest claim ended. */
+  private enum Ending {
+    COMPLETED("completed"),
+    FAILED("failed"),
+    RELEASED("released"),
+    GIVEN_BACK("given back"),
+    RECLAIMED("reclaimed");
+
+    private final String words;
+
+    Ending(String words) {
+      this.words = words;
+    }
+
+    @Override
+    public String toString() {
+      return words;
+    }
+  }
+
   private static final class Entry<T> {
     final T item;
     LeaseState state = LeaseState.PENDING;
@@ -383,6 +454,8 @@ public final class InMemoryClaimLeaseRepository<T> implements ClaimLeaseReposito
     int attempts;
     boolean started;
     @Nullable String owner;
+    /** How the claim with {@link #token} ended; null while it holds (or before any claim). */
+    @Nullable Ending ending;
     @Nullable Instant leaseUntil;
     Instant availableAt = Instant.EPOCH;
     long sequence;

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -22,6 +23,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /** Regressions of {@link ClaimWorkers}, each named after what broke. */
@@ -396,6 +399,158 @@ class ClaimWorkersRegressionTest {
     assertThat(workers.awaitDrained(ofSeconds(10))).isTrue();
     assertThat(store.counts()).isEqualTo(new LeaseCounts(0, 0, 3, 0));
     assertThat(workers.status().held()).isZero();
+  }
+
+  /**
+   * The store settled a claim — completed, released or failed it — but its reply was lost, so the
+   * worker tried again: the retry must be recognised as the same claim's settle, not counted as a
+   * lost lease. Every item's first reply of each kind is lost here.
+   */
+  @ParameterizedTest(name = "completionBatchSize={0}")
+  @ValueSource(ints = {1, 4})
+  void settleCallsWhoseReplyWasLostAreCountedAsWhatTheyDid(int completionBatchSize)
+      throws Exception {
+    InMemoryClaimLeaseRepository<Integer> store = InMemoryClaimLeaseRepository.create();
+    int n = 60;
+    store.addAll(IntStream.range(0, n).boxed().toList());
+    LosesFirstReplies<Integer> repository = new LosesFirstReplies<>(store);
+    ClaimWorkers<Integer> workers =
+        start(
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<Integer> c) -> {
+                      // A third always fails (released, then failed on its last attempt), a third
+                      // fails its first attempt only (released, then completed), a third succeeds.
+                      if (c.item() % 3 == 0 || (c.item() % 3 == 1 && c.attempt() == 1)) {
+                        throw new IllegalStateException("handler failed on " + c.item());
+                      }
+                    })
+                .config(
+                    fast()
+                        .concurrency(4)
+                        .batchSize(3)
+                        .maxAttempts(2)
+                        .leaseDuration(ofMinutes(10))
+                        .completionBatching(completionBatchSize, ofMillis(10))
+                        .build()));
+
+    assertThat(workers.awaitDrained(ofSeconds(30))).isTrue();
+    assertThat(workers.stop()).isTrue();
+
+    ClaimWorkersStatus end = workers.status();
+    assertThat(repository.lost()).as("replies lost").isGreaterThanOrEqualTo(n);
+    assertThat(store.counts()).isEqualTo(new LeaseCounts(0, 0, 2 * n / 3, n / 3));
+    assertThat(end.completed()).as(end.summary()).isEqualTo(2 * n / 3);
+    assertThat(end.failed()).as(end.summary()).isEqualTo(n / 3);
+    assertThat(end.retried()).as(end.summary()).isEqualTo(2 * n / 3);
+    assertThat(end.leaseLost()).as(end.summary()).isZero();
+    assertThat(end.abandoned()).as(end.summary()).isZero();
+    assertThat(end.held()).isZero();
+    assertThat(end.claimed()).isEqualTo(n + 2 * n / 3);
+    assertThat(end.accountedFor()).as(end.summary()).isTrue();
+    assertThat(end.storeErrors()).isEqualTo(repository.lost());
+  }
+
+  /** As above, for the claims a stopping worker gives back. */
+  @Test
+  void giveBackWhoseReplyWasLostIsCountedAsGivenBack() throws Exception {
+    InMemoryClaimLeaseRepository<String> store = InMemoryClaimLeaseRepository.create();
+    store.addAll(List.of("a", "b", "c"));
+    LosesFirstReplies<String> repository = new LosesFirstReplies<>(store);
+    CountDownLatch entered = latch();
+    CountDownLatch finish = latch();
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> {
+                      entered.countDown();
+                      finish.await();
+                    })
+                .config(fast().concurrency(1).batchSize(3).leaseDuration(ofMinutes(10)).build()));
+    awaitOpen(entered);
+    Thread stopper = Thread.ofPlatform().start(workers::stop);
+    await().atMost(ofSeconds(10)).until(() -> !workers.isRunning());
+    finish.countDown(); // "a" completes; "b" and "c" are given back, unworked
+    stopper.join(TimeUnit.SECONDS.toMillis(20));
+    assertThat(stopper.isAlive()).isFalse();
+
+    ClaimWorkersStatus end = workers.status();
+    assertThat(repository.lost()).as("replies lost").isEqualTo(3);
+    assertThat(end.completed()).as(end.summary()).isEqualTo(1);
+    assertThat(end.givenBack()).as(end.summary()).isEqualTo(2);
+    assertThat(end.leaseLost()).as(end.summary()).isZero();
+    assertThat(end.accountedFor()).as(end.summary()).isTrue();
+    assertThat(store.counts()).isEqualTo(new LeaseCounts(2, 0, 1, 0));
+    List<Claim<String>> again = store.claim("next", 3, ofMinutes(1));
+    assertThat(again).extracting(Claim::attempt).containsOnly(1);
+  }
+
+  /**
+   * Applies each settling call, then throws {@link LeaseStoreException} as if its reply was lost —
+   * once per kind of call and item (once per batch for {@code completeAll}); the retry gets the
+   * store's real answer.
+   */
+  private static final class LosesFirstReplies<T> extends ForwardingRepository<T> {
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger lost = new AtomicInteger();
+
+    LosesFirstReplies(ClaimLeaseRepository<T> delegate) {
+      super(delegate);
+    }
+
+    int lost() {
+      return lost.get();
+    }
+
+    private void loseFirstReply(String call, Object item) {
+      if (seen.add(call + " " + item)) {
+        lost.incrementAndGet();
+        throw new LeaseStoreException(
+            call + " of " + item + " failed: the connection broke before the reply came",
+            new java.io.IOException("connection reset"));
+      }
+    }
+
+    @Override
+    public void complete(Claim<T> claim) {
+      delegate.complete(claim);
+      loseFirstReply("complete", claim.item());
+    }
+
+    @Override
+    public BatchOutcome<T> completeAll(Collection<Claim<T>> claims) {
+      BatchOutcome<T> outcome = delegate.completeAll(claims);
+      boolean first = false;
+      for (Claim<T> claim : claims) {
+        first |= seen.add("complete " + claim.item());
+      }
+      if (first) {
+        lost.incrementAndGet();
+        throw new LeaseStoreException(
+            "complete " + claims.size() + " claims failed: the connection broke before the reply",
+            new java.io.IOException("connection reset"));
+      }
+      return outcome;
+    }
+
+    @Override
+    public void release(Claim<T> claim, Duration retryAfter) {
+      delegate.release(claim, retryAfter);
+      loseFirstReply("release", claim.item());
+    }
+
+    @Override
+    public void giveBack(Claim<T> claim) {
+      delegate.giveBack(claim);
+      loseFirstReply("give back", claim.item());
+    }
+
+    @Override
+    public void fail(Claim<T> claim, String reason) {
+      delegate.fail(claim, reason);
+      loseFirstReply("fail", claim.item());
+    }
   }
 
   /**

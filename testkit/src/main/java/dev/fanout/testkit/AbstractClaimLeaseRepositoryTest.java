@@ -338,7 +338,14 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
     assertThat(repository.reclaimExpired()).isEqualTo(1);
 
     assertThatThrownBy(() -> repository.complete(paused)).isInstanceOf(LeaseLostException.class);
+    // The item is back in the pool as a release or give-back would leave it, but the reaper did
+    // it: not to be taken for a retry of either.
+    assertThatThrownBy(() -> repository.release(paused, Duration.ZERO))
+        .isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> repository.giveBack(paused)).isInstanceOf(LeaseLostException.class);
+    assertThatThrownBy(() -> repository.fail(paused, "late")).isInstanceOf(LeaseLostException.class);
     assertThat(repository.counts()).isEqualTo(new LeaseCounts(1, 0, 0, 0));
+    assertThat(claimOne("next", LONG_LEASE).attempt()).as("the unstarted run did not count").isOne();
   }
 
   @Test
@@ -353,36 +360,148 @@ public abstract class AbstractClaimLeaseRepositoryTest<T> {
     assertThat(repository.reclaimExpired()).isZero();
   }
 
+  /** Finished one way, a claim cannot finish its item another way, nor can an impostor. */
   @Test
   void finishedClaimsCannotBeFinishedAgain() {
-    addItems(2);
+    addItems(4);
     Claim<T> done = claimOne("w1", LONG_LEASE);
     Claim<T> failed = claimOne("w1", LONG_LEASE);
+    Claim<T> released = claimOne("w1", LONG_LEASE);
+    Claim<T> givenBack = claimOne("w1", LONG_LEASE);
     repository.complete(done);
     repository.fail(failed, "broken");
+    repository.release(released, LONG_LEASE);
+    repository.giveBack(givenBack);
+    LeaseCounts settled = new LeaseCounts(2, 0, 1, 1);
+    assertThat(repository.counts()).isEqualTo(settled);
 
-    for (Claim<T> claim : List.of(done, failed)) {
-      assertThatThrownBy(() -> repository.complete(claim)).isInstanceOf(LeaseLostException.class);
-      assertThatThrownBy(() -> repository.fail(claim, "again"))
-          .isInstanceOf(LeaseLostException.class);
-      assertThatThrownBy(() -> repository.release(claim, Duration.ZERO))
-          .isInstanceOf(LeaseLostException.class);
+    Map<Claim<T>, List<Consumer<Claim<T>>>> otherWays =
+        Map.of(
+            done,
+            List.of(
+                c -> repository.fail(c, "again"),
+                c -> repository.release(c, Duration.ZERO),
+                c -> repository.giveBack(c)),
+            failed,
+            List.of(
+                c -> repository.complete(c),
+                c -> repository.release(c, Duration.ZERO),
+                c -> repository.giveBack(c)),
+            released,
+            List.of(
+                c -> repository.complete(c),
+                c -> repository.fail(c, "again"),
+                c -> repository.giveBack(c)),
+            givenBack,
+            List.of(
+                c -> repository.complete(c),
+                c -> repository.fail(c, "again"),
+                c -> repository.release(c, Duration.ZERO)));
+    otherWays.forEach(
+        (claim, calls) -> {
+          for (Consumer<Claim<T>> call : calls) {
+            assertThatThrownBy(() -> call.accept(claim))
+                .as("%s", claim)
+                .isInstanceOf(LeaseLostException.class)
+                .satisfies(e -> assertThat(((LeaseLostException) e).claim()).isEqualTo(claim));
+            assertThat(repository.counts()).isEqualTo(settled);
+          }
+        });
+
+    // The same item and token under another worker's name is not the claim that settled it.
+    List<Consumer<Claim<T>>> sameWay =
+        List.of(
+            c -> repository.complete(c),
+            c -> repository.fail(c, "broken"),
+            c -> repository.release(c, LONG_LEASE),
+            c -> repository.giveBack(c));
+    List<Claim<T>> settledClaims = List.of(done, failed, released, givenBack);
+    for (int i = 0; i < settledClaims.size(); i++) {
+      Claim<T> claim = settledClaims.get(i);
+      Claim<T> impostor =
+          new Claim<>(
+              claim.item(),
+              "impostor",
+              claim.token(),
+              claim.claimedAt(),
+              claim.leaseUntil(),
+              claim.attempt());
+      Consumer<Claim<T>> call = sameWay.get(i);
+      assertThatThrownBy(() -> call.accept(impostor)).isInstanceOf(LeaseLostException.class);
     }
-    assertThat(repository.counts()).isEqualTo(new LeaseCounts(0, 0, 1, 1));
+    assertThat(repository.counts()).isEqualTo(settled);
+    assertThat(claimOne("w2", LONG_LEASE).item()).as("given back").isEqualTo(givenBack.item());
+    assertThat(repository.claim("w2", 10, LONG_LEASE)).as("released for later").isEmpty();
+  }
+
+  /**
+   * A store that applied a settling call but whose reply was lost gets the same call again: it
+   * succeeds and changes nothing, so that the caller learns the call took effect.
+   */
+  @Test
+  void settlingAgainTheSameWayWithTheSameClaimSucceedsAndChangesNothing() {
+    addItems(4);
+    Claim<T> done = claimOne("w1", LONG_LEASE);
+    Claim<T> failed = claimOne("w1", LONG_LEASE);
+    Claim<T> released = claimOne("w1", LONG_LEASE);
+    Claim<T> givenBack = claimOne("w1", LONG_LEASE);
+    repository.complete(done);
+    repository.fail(failed, "broken");
+    repository.release(released, LONG_LEASE);
+    repository.giveBack(givenBack);
+    LeaseCounts settled = new LeaseCounts(2, 0, 1, 1);
+
+    repository.complete(done);
+    repository.fail(failed, "another reason");
+    repository.release(released, Duration.ZERO);
+    repository.giveBack(givenBack);
+    BatchOutcome<T> again = repository.completeAll(List.of(done));
+    assertThat(again.applied()).containsExactly(done);
+    assertThat(again.leaseLost()).isEmpty();
+
+    assertThat(repository.counts()).isEqualTo(settled);
+    Claim<T> next = claimOne("w2", LONG_LEASE);
+    assertThat(next.item()).isEqualTo(givenBack.item());
+    assertThat(next.attempt()).as("given back once, not twice").isOne();
+    assertThat(repository.claim("w2", 10, LONG_LEASE))
+        .as("the first release's retry time stands")
+        .isEmpty();
+    // Claimed again since, the item's give-back by the old claim is stale.
+    assertThatThrownBy(() -> repository.giveBack(givenBack))
+        .isInstanceOf(LeaseLostException.class);
+    assertThat(repository.counts()).isEqualTo(new LeaseCounts(1, 1, 1, 1));
+  }
+
+  /** A batch whose reply was lost is sent again: what it completed counts as applied. */
+  @Test
+  void completeAllRetriedAfterItAppliedReportsTheSameClaimsApplied() {
+    addItems(3);
+    List<Claim<T>> claims = repository.claim("w1", 3, LONG_LEASE);
+    repository.release(claims.get(2), Duration.ZERO);
+    BatchOutcome<T> first = repository.completeAll(claims);
+
+    BatchOutcome<T> retried = repository.completeAll(claims);
+
+    assertThat(first.applied()).containsExactlyInAnyOrder(claims.get(0), claims.get(1));
+    assertThat(retried.applied()).containsExactlyInAnyOrder(claims.get(0), claims.get(1));
+    assertThat(retried.leaseLost()).containsExactly(claims.get(2));
+    assertThat(repository.counts()).isEqualTo(new LeaseCounts(1, 0, 2, 0));
   }
 
   @Test
   void completeAllCompletesCurrentClaimsAndReportsTheOthers() {
-    addItems(4);
-    List<Claim<T>> claims = repository.claim("w1", 4, LONG_LEASE);
+    addItems(5);
+    List<Claim<T>> claims = repository.claim("w1", 5, LONG_LEASE);
     repository.release(claims.get(1), Duration.ZERO);
-    repository.complete(claims.get(3));
+    repository.complete(claims.get(3)); // completed by this very claim: no lost lease
+    repository.fail(claims.get(4), "no");
 
     BatchOutcome<T> outcome = repository.completeAll(claims);
 
-    assertThat(outcome.applied()).containsExactlyInAnyOrder(claims.get(0), claims.get(2));
-    assertThat(outcome.leaseLost()).containsExactlyInAnyOrder(claims.get(1), claims.get(3));
-    assertThat(repository.counts()).isEqualTo(new LeaseCounts(1, 0, 3, 0));
+    assertThat(outcome.applied())
+        .containsExactlyInAnyOrder(claims.get(0), claims.get(2), claims.get(3));
+    assertThat(outcome.leaseLost()).containsExactlyInAnyOrder(claims.get(1), claims.get(4));
+    assertThat(repository.counts()).isEqualTo(new LeaseCounts(1, 0, 3, 1));
   }
 
   // ---------------------------------------------------------------------------------------------
