@@ -26,6 +26,7 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 import net.jqwik.api.constraints.Size;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
 
 /**
  * What a {@link RetryPolicy} promises holds on the times its callers and their servers observe,
@@ -277,6 +278,61 @@ class RetryPolicyObservedTimePropertiesTest {
     }
   }
 
+  @Test
+  void aWaitThatEndsLateStartsNoAttemptPastMaxElapsedTime() {
+    AdversarialTime time = AdversarialTime.oversleeping(600 * MS);
+    List<Long> starts = new ArrayList<>();
+    RetryPolicy policy =
+        RetryPolicy.builder()
+            .maxAttempts(5)
+            .backoff(Backoff.fixed(Duration.ofMillis(500)))
+            .maxElapsedTime(Duration.ofSeconds(1))
+            .ticker(time)
+            .sleeper(time)
+            .build();
+    HintedFailure error = new HintedFailure(null);
+    long begin = time.peek();
+    // The wait of 500 ms fits the deadline when it begins, but the sleep ends at 1.1 s.
+    Outcome<String> outcome =
+        policy.execute(
+            () -> {
+              starts.add(time.peek() - begin);
+              throw error;
+            });
+    assertThat(starts).containsExactly(0L);
+    assertThat(outcome)
+        .isInstanceOfSatisfying(
+            Outcome.Failure.class,
+            f -> {
+              assertThat(f.reason()).isEqualTo(Outcome.Reason.ELAPSED_TIME_EXCEEDED);
+              assertThat(f.attempts()).isEqualTo(1);
+              assertThat(f.error()).isSameAs(error);
+            });
+  }
+
+  @Test
+  void aRetriedValueStandsWhenItsWaitEndsPastMaxElapsedTime() {
+    AdversarialTime time = AdversarialTime.oversleeping(600 * MS);
+    AtomicInteger calls = new AtomicInteger();
+    RetryPolicy policy =
+        RetryPolicy.builder()
+            .maxAttempts(5)
+            .backoff(Backoff.fixed(Duration.ofMillis(500)))
+            .maxElapsedTime(Duration.ofSeconds(1))
+            .retryOnResult("again"::equals)
+            .ticker(time)
+            .sleeper(time)
+            .build();
+    Outcome<String> outcome =
+        policy.execute(
+            () -> {
+              calls.incrementAndGet();
+              return "again";
+            });
+    assertThat(calls).hasValue(1);
+    assertThat(outcome).isEqualTo(new Outcome.Success<>("again", 1, 0, 0));
+  }
+
   @Property(tries = 300)
   void noAttemptStartsAfterMaxElapsedTimeByThePolicysClock(
       @ForAll @Size(min = 1, max = 14) List<@From("steps") Step> steps,
@@ -353,9 +409,11 @@ class RetryPolicyObservedTimePropertiesTest {
       @ForAll @IntRange(min = 2, max = 8) int threads,
       @ForAll @IntRange(min = 1, max = 30) int callsPerThread,
       @ForAll @IntRange(min = 1, max = 5) int maxAttempts,
-      @ForAll @IntRange(min = 0, max = 100) int successPercent,
+      @ForAll @IntRange(min = 0, max = 100) int someSucceed,
+      @ForAll boolean allFail,
       @ForAll long seed)
       throws Exception {
+    int successPercent = allFail ? 0 : someSucceed;
     RetryBudget budget =
         RetryBudget.builder()
             .capacity(capacity)
