@@ -85,7 +85,10 @@ public sealed interface Outcome<T extends @Nullable Object> {
     ATTEMPTS_EXHAUSTED,
     /** The throttling cap {@link RetryPolicy#maxThrottles()} was reached. */
     THROTTLES_EXHAUSTED,
-    /** Waiting for another attempt would pass {@link RetryPolicy#maxElapsedTime()}. */
+    /**
+     * Waiting for another attempt would pass {@link RetryPolicy#maxElapsedTime()}, or the wait
+     * ended past it.
+     */
     ELAPSED_TIME_EXCEEDED,
     /** The shared {@link RetryBudget} is spent; the error is a {@link RetryBudgetExhaustedException}. */
     BUDGET_EXHAUSTED,

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * would stall the call, so a longer one is cut to the cap, logged at WARN, and counted in the
  * outcome ({@link Outcome#cutHints()}) and the retry event ({@link RetryEvent#cutHint()}). A shared {@link RetryBudget} stops retry storms: once it is spent,
  * calls fail fast with a {@link RetryBudgetExhaustedException}. {@link #maxElapsedTime()} bounds
- * a whole call: a retry whose wait would pass it is not made.
+ * a whole call: a retry whose wait would pass it is not made, and no attempt starts after it by
+ * the policy's {@link Ticker}, even when a wait ends late.
  *
  * {@snippet :
  * RetryPolicy policy = RetryPolicy.builder()
@@ -440,6 +441,13 @@ public final class RetryPolicy {
         }
         return failed(interrupted, Outcome.Reason.INTERRUPTED, null, attempts, throttles, cutHints);
       }
+      // A wait may end late (a descheduled thread, a paused JVM): an attempt that would start
+      // past the deadline is not made, however the wait looked when it began.
+      if (maxElapsedNanos > 0 && ticker.read() - start > maxElapsedNanos) {
+        return error == null
+            ? lastValueStands(value, Outcome.Reason.ELAPSED_TIME_EXCEEDED, attempts, throttles, cutHints)
+            : failed(error, Outcome.Reason.ELAPSED_TIME_EXCEEDED, earlier, attempts, throttles, cutHints);
+      }
 
       attempts++;
       try {
@@ -708,7 +716,11 @@ public final class RetryPolicy {
 
     /**
      * The most time one call may take, from its first attempt's start, waits included: a retry
-     * whose wait would end after it is not made. {@code null} (the default) for no limit.
+     * whose wait would end after it is not made, and if a wait ends late (an overslept sleeper, a
+     * clock that jumped) so that the next attempt would start after it, that attempt is not made
+     * either; the call ends with {@link Outcome.Reason#ELAPSED_TIME_EXCEEDED} and the last error
+     * (or the last value, see {@link #retryOnResult}). An attempt already running is not cut
+     * short. {@code null} (the default) for no limit.
      */
     public Builder maxElapsedTime(@Nullable Duration maxElapsedTime) {
       if (maxElapsedTime != null && (maxElapsedTime.isNegative() || maxElapsedTime.isZero())) {
