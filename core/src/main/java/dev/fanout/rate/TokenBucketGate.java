@@ -205,11 +205,11 @@ final class TokenBucketGate implements RateGate {
    */
   private long takeIfDue() {
     while (true) {
-      long now = ticker.read() - origin;
       long current = (long) TAT.getVolatile(this);
       if (current == RETIRED) {
         return FORWARD;
       }
+      long now = ticker.read() - origin;
       Params p = (Params) PARAMS.getVolatile(this);
       if (current - p.tolerance > now) {
         return NOT_DUE;
