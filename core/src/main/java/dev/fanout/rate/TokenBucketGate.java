@@ -161,7 +161,7 @@ final class TokenBucketGate implements RateGate {
 
   @Override
   public boolean tryAcquire() {
-    long taken = line.isLocked() ? NOT_DUE : takeIfDue(); // never overtake a waiter
+    long taken = takeIfDue(true);
     if (taken == FORWARD) {
       return forward().tryAcquire();
     }
@@ -183,17 +183,15 @@ final class TokenBucketGate implements RateGate {
    * @return the ticker reading at which the permit was taken, or {@link #REFUSED}
    */
   long acquireAt(long timeoutNanos) throws InterruptedException {
-    if (!line.isLocked()) {
-      long taken = takeIfDue();
-      if (taken == FORWARD) {
-        return forwardAt(timeoutNanos);
+    long taken = takeIfDue(true);
+    if (taken == FORWARD) {
+      return forwardAt(timeoutNanos);
+    }
+    if (taken != NOT_DUE) {
+      if (meters != null) {
+        meters.waited(0);
       }
-      if (taken != NOT_DUE) {
-        if (meters != null) {
-          meters.waited(0);
-        }
-        return origin + taken;
-      }
+      return origin + taken;
     }
     return waitInLine(timeoutNanos);
   }
@@ -201,9 +199,17 @@ final class TokenBucketGate implements RateGate {
   /**
    * Takes a permit at the current reading if one is due.
    *
+   * <p>The owed time is read before the clock, so the reading is never older than the state it is
+   * checked against (else permits taken meanwhile at later readings would make a free permit look
+   * taken). A caller from outside the line ({@code behindLine}) then yields to anyone in line: the
+   * line is checked after the reading, so a waiter that was in line at that reading is never
+   * overtaken, even if this caller was held up since it came.
+   *
+   * @param behindLine whether to take nothing while somebody waits in line (all but the line's
+   *     head, which holds its lock)
    * @return the reading (relative to {@code origin}), {@link #NOT_DUE} or {@link #FORWARD}
    */
-  private long takeIfDue() {
+  private long takeIfDue(boolean behindLine) {
     while (true) {
       long current = (long) TAT.getVolatile(this);
       if (current == RETIRED) {
@@ -211,7 +217,7 @@ final class TokenBucketGate implements RateGate {
       }
       long now = ticker.read() - origin;
       Params p = (Params) PARAMS.getVolatile(this);
-      if (current - p.tolerance > now) {
+      if (current - p.tolerance > now || (behindLine && line.isLocked())) {
         return NOT_DUE;
       }
       if (TAT.compareAndSet(this, current, Math.max(current, now) + p.interval)) {
@@ -232,7 +238,7 @@ final class TokenBucketGate implements RateGate {
     boolean forward = false;
     try {
       while (true) {
-        long taken = takeIfDue();
+        long taken = takeIfDue(false);
         if (taken == FORWARD) {
           forward = true;
           break;
