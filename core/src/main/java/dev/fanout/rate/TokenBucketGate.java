@@ -110,6 +110,9 @@ final class TokenBucketGate implements RateGate {
   /** The line of callers whose permit is not due yet; fair, so served in arrival order. */
   private final ReentrantLock line = new ReentrantLock(true);
 
+  /** Serializes {@link #compareAndSetParams}; held for a few reads and writes, never to wait. */
+  private final ReentrantLock rateChange = new ReentrantLock();
+
   /** Where a retired gate sends its callers; set once, by {@link KeyedRateGates}, before use. */
   @SuppressWarnings("unused") // written through SUCCESSOR
   private volatile @Nullable Supplier<? extends RateGate> successor;
@@ -335,22 +338,36 @@ final class TokenBucketGate implements RateGate {
    * tolerance, which alone would let a bucket that is not full pass permits at once, above the
    * old rate; so the owed time ({@code tat}) first moves on by the growth of the tolerance: the
    * next permit stays due when it was, and the ones after it come at the new rate. Moving
-   * {@code tat} comes first, so a caller that reads it with the old rate only waits longer. (If the
-   * update then loses a race, {@code tat} stays moved: slower, never faster.)
+   * {@code tat} comes first, so a caller that reads it with the old rate only waits longer.
+   *
+   * <p>Rate changes are serialized by a lock of their own (never held while waiting, and never
+   * taken by callers of the gate, whose path stays lock-free): {@code tat} moves only for the
+   * update that is installed. Without it, every change that lost the race to install would still
+   * have moved {@code tat}, so throttling signals arriving together (which is how they arrive)
+   * would each have pushed the next permit back once more.
    */
   boolean compareAndSetParams(Params expected, Params update) {
-    long growth = update.tolerance - expected.tolerance;
-    if (growth > 0) {
-      long now = ticker.read() - origin;
-      long current;
-      do {
-        current = (long) TAT.getVolatile(this);
-        if (current == RETIRED || current <= now) {
-          break; // a full bucket owes nothing: it may pass a burst at either rate
-        }
-      } while (!TAT.compareAndSet(this, current, current + growth));
+    rateChange.lock();
+    try {
+      if (PARAMS.getVolatile(this) != expected) {
+        return false;
+      }
+      long growth = update.tolerance - expected.tolerance;
+      if (growth > 0) {
+        long now = ticker.read() - origin;
+        long current;
+        do {
+          current = (long) TAT.getVolatile(this);
+          if (current == RETIRED || current <= now) {
+            break; // a full bucket owes nothing: it may pass a burst at either rate
+          }
+        } while (!TAT.compareAndSet(this, current, current + growth));
+      }
+      PARAMS.setVolatile(this, update);
+      return true;
+    } finally {
+      rateChange.unlock();
     }
-    return PARAMS.compareAndSet(this, expected, update);
   }
 
   int burst() {
