@@ -110,6 +110,9 @@ final class TokenBucketGate implements RateGate {
   /** The line of callers whose permit is not due yet; fair, so served in arrival order. */
   private final ReentrantLock line = new ReentrantLock(true);
 
+  /** Serializes {@link #compareAndSetParams}; held for a few reads and writes, never to wait. */
+  private final ReentrantLock rateChange = new ReentrantLock();
+
   /** Where a retired gate sends its callers; set once, by {@link KeyedRateGates}, before use. */
   @SuppressWarnings("unused") // written through SUCCESSOR
   private volatile @Nullable Supplier<? extends RateGate> successor;
@@ -161,7 +164,7 @@ final class TokenBucketGate implements RateGate {
 
   @Override
   public boolean tryAcquire() {
-    long taken = line.isLocked() ? NOT_DUE : takeIfDue(); // never overtake a waiter
+    long taken = takeIfDue(true);
     if (taken == FORWARD) {
       return forward().tryAcquire();
     }
@@ -183,17 +186,15 @@ final class TokenBucketGate implements RateGate {
    * @return the ticker reading at which the permit was taken, or {@link #REFUSED}
    */
   long acquireAt(long timeoutNanos) throws InterruptedException {
-    if (!line.isLocked()) {
-      long taken = takeIfDue();
-      if (taken == FORWARD) {
-        return forwardAt(timeoutNanos);
+    long taken = takeIfDue(true);
+    if (taken == FORWARD) {
+      return forwardAt(timeoutNanos);
+    }
+    if (taken != NOT_DUE) {
+      if (meters != null) {
+        meters.waited(0);
       }
-      if (taken != NOT_DUE) {
-        if (meters != null) {
-          meters.waited(0);
-        }
-        return origin + taken;
-      }
+      return origin + taken;
     }
     return waitInLine(timeoutNanos);
   }
@@ -201,17 +202,25 @@ final class TokenBucketGate implements RateGate {
   /**
    * Takes a permit at the current reading if one is due.
    *
+   * <p>The owed time is read before the clock, so the reading is never older than the state it is
+   * checked against (else permits taken meanwhile at later readings would make a free permit look
+   * taken). A caller from outside the line ({@code behindLine}) then yields to anyone in line: the
+   * line is checked after the reading, so a waiter that was in line at that reading is never
+   * overtaken, even if this caller was held up since it came.
+   *
+   * @param behindLine whether to take nothing while somebody waits in line (all but the line's
+   *     head, which holds its lock)
    * @return the reading (relative to {@code origin}), {@link #NOT_DUE} or {@link #FORWARD}
    */
-  private long takeIfDue() {
+  private long takeIfDue(boolean behindLine) {
     while (true) {
-      long now = ticker.read() - origin;
       long current = (long) TAT.getVolatile(this);
       if (current == RETIRED) {
         return FORWARD;
       }
+      long now = ticker.read() - origin;
       Params p = (Params) PARAMS.getVolatile(this);
-      if (current - p.tolerance > now) {
+      if (current - p.tolerance > now || (behindLine && line.isLocked())) {
         return NOT_DUE;
       }
       if (TAT.compareAndSet(this, current, Math.max(current, now) + p.interval)) {
@@ -231,7 +240,7 @@ final class TokenBucketGate implements RateGate {
     }
     try {
       while (true) {
-        long taken = takeIfDue();
+        long taken = takeIfDue(false);
         if (taken == FORWARD) {
           break; // retired while we waited: the key's live gate takes over, outside this line
         }
@@ -327,22 +336,36 @@ final class TokenBucketGate implements RateGate {
    * tolerance, which alone would let a bucket that is not full pass permits at once, above the
    * old rate; so the owed time ({@code tat}) first moves on by the growth of the tolerance: the
    * next permit stays due when it was, and the ones after it come at the new rate. Moving
-   * {@code tat} comes first, so a caller that reads it with the old rate only waits longer. (If the
-   * update then loses a race, {@code tat} stays moved: slower, never faster.)
+   * {@code tat} comes first, so a caller that reads it with the old rate only waits longer.
+   *
+   * <p>Rate changes are serialized by a lock of their own (never held while waiting, and never
+   * taken by callers of the gate, whose path stays lock-free): {@code tat} moves only for the
+   * update that is installed. Without it, every change that lost the race to install would still
+   * have moved {@code tat}, so throttling signals arriving together (which is how they arrive)
+   * would each have pushed the next permit back once more.
    */
   boolean compareAndSetParams(Params expected, Params update) {
-    long growth = update.tolerance - expected.tolerance;
-    if (growth > 0) {
-      long now = ticker.read() - origin;
-      long current;
-      do {
-        current = (long) TAT.getVolatile(this);
-        if (current == RETIRED || current <= now) {
-          break; // a full bucket owes nothing: it may pass a burst at either rate
-        }
-      } while (!TAT.compareAndSet(this, current, current + growth));
+    rateChange.lock();
+    try {
+      if (PARAMS.getVolatile(this) != expected) {
+        return false;
+      }
+      long growth = update.tolerance - expected.tolerance;
+      if (growth > 0) {
+        long now = ticker.read() - origin;
+        long current;
+        do {
+          current = (long) TAT.getVolatile(this);
+          if (current == RETIRED || current <= now) {
+            break; // a full bucket owes nothing: it may pass a burst at either rate
+          }
+        } while (!TAT.compareAndSet(this, current, current + growth));
+      }
+      PARAMS.setVolatile(this, update);
+      return true;
+    } finally {
+      rateChange.unlock();
     }
-    return PARAMS.compareAndSet(this, expected, update);
   }
 
   int burst() {
