@@ -113,6 +113,12 @@ final class TokenBucketGate implements RateGate {
   /** Serializes {@link #compareAndSetParams}; held for a few reads and writes, never to wait. */
   private final ReentrantLock rateChange = new ReentrantLock();
 
+  /**
+   * Set while a slower rate is being installed: a caller that sees it waits for
+   * {@link #rateChange} instead of taking a permit at a rate that is on its way out.
+   */
+  private volatile boolean slowingDown;
+
   /** Where a retired gate sends its callers; set once, by {@link KeyedRateGates}, before use. */
   @SuppressWarnings("unused") // written through SUCCESSOR
   private volatile @Nullable Supplier<? extends RateGate> successor;
@@ -217,6 +223,10 @@ final class TokenBucketGate implements RateGate {
       long current = (long) TAT.getVolatile(this);
       if (current == RETIRED) {
         return FORWARD;
+      }
+      if (slowingDown) {
+        awaitRateChange();
+        continue;
       }
       long now = ticker.read() - origin;
       Params p = (Params) PARAMS.getVolatile(this);
@@ -338,9 +348,10 @@ final class TokenBucketGate implements RateGate {
    * next permit stays due when it was, and the ones after it come at the new rate. Moving
    * {@code tat} comes first, so a caller that reads it with the old rate only waits longer.
    *
-   * <p>Rate changes are serialized by a lock of their own (never held while waiting, and never
-   * taken by callers of the gate, whose path stays lock-free): {@code tat} moves only for the
-   * update that is installed. Without it, every change that lost the race to install would still
+   * <p>Rate changes are serialized by a lock of their own (never held while waiting): {@code tat}
+   * moves only for the update that is installed. While a slower rate is installed, callers of the
+   * gate wait the few steps it takes (the only time they take that lock), so no permit is taken
+   * at the old rate after {@code tat} was moved for the new one, nor refused in between. Without it, every change that lost the race to install would still
    * have moved {@code tat}, so throttling signals arriving together (which is how they arrive)
    * would each have pushed the next permit back once more.
    */
@@ -351,21 +362,42 @@ final class TokenBucketGate implements RateGate {
         return false;
       }
       long growth = update.tolerance - expected.tolerance;
-      if (growth > 0) {
+      if (growth <= 0) {
+        // A faster rate: a permit taken meanwhile at the old rate only owes more than it must.
+        PARAMS.setVolatile(this, update);
+        return true;
+      }
+      slowingDown = true;
+      try {
+        // Move tat on, always to a new value: a caller that read tat before this and took a
+        // permit at the old rate then fails its compare-and-set and looks again (and waits for
+        // the change, see takeIfDue); one that took its permit first is counted in the tat
+        // moved here. Either way the permit is as if taken before or after the change.
         long now = ticker.read() - origin;
         long current;
+        long moved;
         do {
           current = (long) TAT.getVolatile(this);
-          if (current == RETIRED || current <= now) {
-            break; // a full bucket owes nothing: it may pass a burst at either rate
+          if (current == RETIRED) {
+            break;
           }
-        } while (!TAT.compareAndSet(this, current, current + growth));
+          // A full bucket owes nothing and may pass a burst at either rate: it stays full.
+          moved = current > now ? current + growth : Math.max(now, current + 1);
+        } while (!TAT.compareAndSet(this, current, moved));
+        PARAMS.setVolatile(this, update);
+      } finally {
+        slowingDown = false;
       }
-      PARAMS.setVolatile(this, update);
       return true;
     } finally {
       rateChange.unlock();
     }
+  }
+
+  /** Waits for a rate change in progress to end; it holds its lock for a few steps only. */
+  private void awaitRateChange() {
+    rateChange.lock();
+    rateChange.unlock();
   }
 
   int burst() {
