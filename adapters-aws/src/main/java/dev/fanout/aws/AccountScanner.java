@@ -31,6 +31,7 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.eks.model.ListClustersResponse;
+import software.amazon.awssdk.services.eks.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.organizations.model.AccountState;
 import software.amazon.awssdk.services.organizations.model.AccountStatus;
 import software.amazon.awssdk.services.organizations.model.ListAccountsResponse;
@@ -70,7 +71,9 @@ import software.amazon.awssdk.services.sts.model.Credentials;
  *       {@link ScanFailure.Stage#CREDENTIALS} failure, and its regions are not scanned.
  *   <li>Fans out over account x region, keyed by {@link AccountRegion}: EKS {@code ListClusters},
  *       page by page, then {@code DescribeCluster} for each cluster. A failure fails that
- *       account-region only.
+ *       account-region only. A cluster deleted between the two calls ({@code DescribeCluster}
+ *       answers 404 {@code ResourceNotFoundException}) is left out and counted in
+ *       {@link ScanReport#deletedClusters()}; the region's other clusters are kept.
  * </ol>
  *
  * <h2>What runs inside what</h2>
@@ -105,6 +108,7 @@ public final class AccountScanner {
   private final CallRunner calls;
   private final Predicate<Account> accountFilter;
   private final boolean describeClusters;
+  private final int maxPages;
   private final ProgressListener progress;
   private final String name;
   private final @Nullable MeterRegistry registry;
@@ -118,6 +122,7 @@ public final class AccountScanner {
     this.config = b.config;
     this.accountFilter = b.accountFilter;
     this.describeClusters = b.describeClusters;
+    this.maxPages = b.maxPages;
     this.progress = b.progress;
     this.name = b.name;
     this.registry = b.registry;
@@ -184,6 +189,7 @@ public final class AccountScanner {
 
     List<ScanFailure> failures = new ArrayList<>();
     List<EksCluster> clusters = new ArrayList<>();
+    List<EksCluster> deleted = new ArrayList<>();
     Duration deadline = config.timeout();
     try (WorkerPool pool =
         poolBuilder().build()) {
@@ -218,14 +224,15 @@ public final class AccountScanner {
         Duration left = deadline.minusNanos(System.nanoTime() - start);
         options = options.withDeadline(left.isNegative() || left.isZero() ? Duration.ofNanos(1) : left);
       }
-      FanOutReport<AccountRegion, List<EksCluster>> scanned =
+      FanOutReport<AccountRegion, RegionScan> scanned =
           pool.fanOutAndWait(keys, key -> scanRegion(key, providers.get(key.accountId())), options);
       for (AccountRegion key : keys) {
-        Result.Success<AccountRegion, List<EksCluster>> ok = scanned.successes().get(key);
+        Result.Success<AccountRegion, RegionScan> ok = scanned.successes().get(key);
         if (ok != null && ok.value() != null) {
-          clusters.addAll(ok.value());
+          clusters.addAll(ok.value().clusters());
+          deleted.addAll(ok.value().deleted());
         } else {
-          Result.Failure<AccountRegion, List<EksCluster>> failure = scanned.failures().get(key);
+          Result.Failure<AccountRegion, RegionScan> failure = scanned.failures().get(key);
           Throwable error =
               failure != null ? failure.error() : new IllegalStateException("no result for " + key);
           failures.add(
@@ -239,10 +246,12 @@ public final class AccountScanner {
       }
     }
 
-    clusters.sort(
+    Comparator<EksCluster> byLocation =
         Comparator.comparing(EksCluster::accountId)
             .thenComparing(EksCluster::region)
-            .thenComparing(EksCluster::name));
+            .thenComparing(EksCluster::name);
+    clusters.sort(byLocation);
+    deleted.sort(byLocation);
     Map<String, Integer> order = new LinkedHashMap<>();
     accounts.forEach(a -> order.put(a.id(), order.size()));
     failures.sort(
@@ -254,6 +263,7 @@ public final class AccountScanner {
             accounts,
             regions,
             clusters,
+            deleted,
             failures,
             new CallStats(
                 after.calls() - before.calls(),
@@ -317,6 +327,7 @@ public final class AccountScanner {
         new ThrottleScope(ThrottleScope.CALLER, clients.organizationsRegion(), "organizations");
     Pages.forEach(
         "Organizations ListAccounts",
+        maxPages,
         token ->
             calls.call(
                 scope,
@@ -349,6 +360,7 @@ public final class AccountScanner {
     SsoClient client = clients.sso(sso.region());
     Pages.forEach(
         "SSO ListAccounts",
+        maxPages,
         token ->
             calls.call(
                 scope,
@@ -431,7 +443,8 @@ public final class AccountScanner {
     ThrottleScope scope = new ThrottleScope(ThrottleScope.CALLER, sso.region(), "sso");
     List<String> roles = new ArrayList<>();
     Pages.forEach(
-        "SSO ListAccountRoles",
+        "SSO ListAccountRoles of account " + accountId,
+        maxPages,
         token ->
             calls.call(
                 scope,
@@ -503,7 +516,13 @@ public final class AccountScanner {
   // ---------------------------------------------------------------------------------------------
   // Clusters
 
-  private List<EksCluster> scanRegion(AccountRegion key, @Nullable AwsCredentialsProvider provider)
+  /**
+   * What one account-region's task found: the clusters, and those listed but gone (404) by the
+   * time they were described.
+   */
+  private record RegionScan(List<EksCluster> clusters, List<EksCluster> deleted) {}
+
+  private RegionScan scanRegion(AccountRegion key, @Nullable AwsCredentialsProvider provider)
       throws InterruptedException {
     AwsCredentialsProvider creds = Objects.requireNonNull(provider, "credentials of " + key);
     String account = key.accountId();
@@ -514,6 +533,7 @@ public final class AccountScanner {
     List<String> names = new ArrayList<>();
     Pages.forEach(
         "EKS ListClusters in " + key,
+        maxPages,
         token ->
             calls.call(
                 scope,
@@ -523,17 +543,31 @@ public final class AccountScanner {
         ListClustersResponse::nextToken,
         page -> names.addAll(page.clusters()));
     List<EksCluster> clusters = new ArrayList<>(names.size());
+    List<EksCluster> deleted = new ArrayList<>();
     for (String clusterName : names) {
       if (!describeClusters) {
         clusters.add(EksCluster.named(account, region, clusterName));
         continue;
       }
-      Cluster c =
-          calls.call(
-              scope,
-              "DescribeCluster",
-              creds,
-              o -> eks.describeCluster(b -> b.name(clusterName).overrideConfiguration(o)).cluster());
+      Cluster c;
+      try {
+        c =
+            calls.call(
+                scope,
+                "DescribeCluster",
+                creds,
+                o ->
+                    eks.describeCluster(b -> b.name(clusterName).overrideConfiguration(o))
+                        .cluster());
+      } catch (AwsCallException e) {
+        if (e.getCause() instanceof ResourceNotFoundException) {
+          // Deleted after ListClusters listed it: gone, not a failure of the account-region.
+          log.debug("Account {} region {}: cluster {} was deleted during the scan", account, region, clusterName);
+          deleted.add(EksCluster.named(account, region, clusterName));
+          continue;
+        }
+        throw e;
+      }
       clusters.add(
           new EksCluster(
               account,
@@ -546,7 +580,7 @@ public final class AccountScanner {
               c.statusAsString()));
     }
     log.debug("Account {} region {}: {} clusters found", account, region, clusters.size());
-    return clusters;
+    return new RegionScan(List.copyOf(clusters), List.copyOf(deleted));
   }
 
   /** Calls made by every scan of this scanner so far. */
@@ -580,6 +614,7 @@ public final class AccountScanner {
     private @Nullable Function<ThrottleScope, RateGate> gateFactory;
     private Predicate<Account> accountFilter = account -> true;
     private boolean describeClusters = true;
+    private int maxPages = Pages.DEFAULT_MAX_PAGES;
     private ProgressListener progress = ProgressListener.logging(Duration.ofSeconds(5));
     private String name = "aws-scan";
     private @Nullable MeterRegistry registry;
@@ -680,6 +715,20 @@ public final class AccountScanner {
      */
     public Builder describeClusters(boolean describe) {
       this.describeClusters = describe;
+      return this;
+    }
+
+    /**
+     * The most pages one listing may have (Organizations or SSO {@code ListAccounts}, SSO
+     * {@code ListAccountRoles}, EKS {@code ListClusters} of one account-region); 1,000 unless
+     * set. A listing that still has a next token after this many pages fails with an {@link
+     * AwsPaginationException} naming the listing and the cap, instead of running until the
+     * scan's deadline: a service that hands out fresh tokens forever is broken, not big.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder maxPages(int maxPages) {
+      this.maxPages = Pages.requireMaxPages(maxPages);
       return this;
     }
 

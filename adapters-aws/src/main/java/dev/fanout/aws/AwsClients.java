@@ -2,6 +2,10 @@ package dev.fanout.aws;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -17,6 +21,10 @@ import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkClient;
+import software.amazon.awssdk.core.SdkPlugin;
+import software.amazon.awssdk.core.SdkServiceClientConfiguration;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -69,6 +77,15 @@ import software.amazon.awssdk.services.sts.StsClient;
  * attempt that neither the gate nor the policy sees. A given {@link Builder#httpClient} is used
  * as it is and not closed.
  *
+ * <h2>Extending the clients</h2>
+ *
+ * {@link Builder#endpointOverride(AwsService, URI)} sends one service's calls elsewhere (a VPC or
+ * FIPS endpoint, a fake); {@link Builder#endpointOverride(URI)} all services' calls.
+ * {@link Builder#customizeClients(Customizer)} adjusts each SDK client builder: interceptors,
+ * headers, metric publishers, timeouts, credentials. The customiser cannot undo what the two
+ * sections above promise: the HTTP client, the region, the SDK's retries (off) and the gate's
+ * interceptor (present, last) are set again after it, and again after any plugin it adds.
+ *
  * <p>Thread-safe. Calls after {@link #close()} throw {@link IllegalStateException}.
  */
 public final class AwsClients implements AutoCloseable {
@@ -79,6 +96,8 @@ public final class AwsClients implements AutoCloseable {
   private final SdkHttpClient http;
   private final boolean ownsHttp;
   private final @Nullable URI endpointOverride;
+  private final Map<AwsService, URI> endpoints;
+  private final List<Customizer> customizers;
   private final Region organizationsRegion;
   private final ConcurrentMap<String, SdkClient> clients = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -105,6 +124,8 @@ public final class AwsClients implements AutoCloseable {
       this.ownsHttp = true;
     }
     this.endpointOverride = b.endpointOverride;
+    this.endpoints = Map.copyOf(b.endpoints);
+    this.customizers = List.copyOf(b.customizers);
     this.organizationsRegion = Region.of(b.organizationsRegion);
   }
 
@@ -130,12 +151,12 @@ public final class AwsClients implements AutoCloseable {
 
   /** The EKS client for {@code region}. */
   public EksClient eks(String region) {
-    return client("eks", region, () -> configure(EksClient.builder(), region, credentials));
+    return client(AwsService.EKS, region, () -> configure(AwsService.EKS, EksClient.builder(), region, credentials));
   }
 
   /** The STS client for {@code region} (regional endpoint). */
   public StsClient sts(String region) {
-    return client("sts", region, () -> configure(StsClient.builder(), region, credentials));
+    return client(AwsService.STS, region, () -> configure(AwsService.STS, StsClient.builder(), region, credentials));
   }
 
   /**
@@ -144,30 +165,35 @@ public final class AwsClients implements AutoCloseable {
    */
   public SsoClient sso(String region) {
     return client(
-        "sso",
+        AwsService.SSO,
         region,
-        () -> configure(SsoClient.builder(), region, AnonymousCredentialsProvider.create()));
+        () ->
+            configure(
+                AwsService.SSO, SsoClient.builder(), region, AnonymousCredentialsProvider.create()));
   }
 
   /** The Organizations client (a global service, called in {@code us-east-1} unless set). */
   public OrganizationsClient organizations() {
     String region = organizationsRegion.id();
     return client(
-        "organizations",
+        AwsService.ORGANIZATIONS,
         region,
-        () -> configure(OrganizationsClient.builder(), region, credentials));
+        () -> configure(AwsService.ORGANIZATIONS, OrganizationsClient.builder(), region, credentials));
   }
 
   /** The SES v2 client for {@code region}. */
   public SesV2Client sesV2(String region) {
-    return client("sesv2", region, () -> configure(SesV2Client.builder(), region, credentials));
+    return client(
+        AwsService.SES_V2,
+        region,
+        () -> configure(AwsService.SES_V2, SesV2Client.builder(), region, credentials));
   }
 
   @SuppressWarnings("unchecked")
-  private <C extends SdkClient> C client(String service, String region, Supplier<C> factory) {
+  private <C extends SdkClient> C client(AwsService service, String region, Supplier<C> factory) {
     Objects.requireNonNull(region, "region must not be null");
     ensureOpen();
-    C client = (C) clients.computeIfAbsent(service + "/" + region, key -> factory.get());
+    C client = (C) clients.computeIfAbsent(service.id() + "/" + region, key -> factory.get());
     if (closed.get()) {
       // Lost a race with close(): make sure this client does not outlive it.
       client.close();
@@ -177,19 +203,48 @@ public final class AwsClients implements AutoCloseable {
   }
 
   private <B extends AwsClientBuilder<B, C> & AwsSyncClientBuilder<B, C>, C> C configure(
-      B builder, String region, AwsCredentialsProvider provider) {
+      AwsService service, B builder, String region, AwsCredentialsProvider provider) {
+    builder.credentialsProvider(provider);
+    URI endpoint = endpoints.getOrDefault(service, endpointOverride);
+    if (endpoint != null) {
+      builder.endpointOverride(endpoint);
+    }
+    for (Customizer customizer : customizers) {
+      customizer.customize(service, region, builder);
+    }
+    // What fanout's guarantees rest on, set after the customisers so that none can undo it.
     builder
         .httpClient(http)
         .region(Region.of(region))
-        .credentialsProvider(provider)
-        .overrideConfiguration(
-            o ->
-                o.retryStrategy(AwsRetryStrategy.doNotRetry())
-                    .addExecutionInterceptor(GateInterceptor.INSTANCE));
-    if (endpointOverride != null) {
-      builder.endpointOverride(endpointOverride);
-    }
+        .overrideConfiguration(withFanoutSettings(builder.overrideConfiguration()))
+        .addPlugin(FanoutSettingsPlugin.INSTANCE); // after any plugin a customiser added
     return builder.build();
+  }
+
+  /**
+   * {@code config} with the SDK's retries off and the gate interceptor last: the user's
+   * interceptors, and everything else, as they were.
+   */
+  static ClientOverrideConfiguration withFanoutSettings(ClientOverrideConfiguration config) {
+    List<ExecutionInterceptor> interceptors = new ArrayList<>(config.executionInterceptors());
+    interceptors.remove(GateInterceptor.INSTANCE);
+    interceptors.add(GateInterceptor.INSTANCE);
+    // retryStrategy(..) also clears a legacy retry policy, a retry mode and a configurator, each
+    // of which would bring the SDK's retries back.
+    return config.toBuilder()
+        .retryStrategy(AwsRetryStrategy.doNotRetry())
+        .executionInterceptors(interceptors)
+        .build();
+  }
+
+  /** Re-applies fanout's settings after every other plugin of a client has run. */
+  private static final class FanoutSettingsPlugin implements SdkPlugin {
+    static final FanoutSettingsPlugin INSTANCE = new FanoutSettingsPlugin();
+
+    @Override
+    public void configureClient(SdkServiceClientConfiguration.Builder config) {
+      config.overrideConfiguration(withFanoutSettings(config.overrideConfiguration()));
+    }
   }
 
   private void ensureOpen() {
@@ -229,7 +284,33 @@ public final class AwsClients implements AutoCloseable {
     return "AwsClients[clients="
         + clients.keySet()
         + (endpointOverride == null ? "" : ", endpoint=" + endpointOverride)
+        + (endpoints.isEmpty() ? "" : ", endpoints=" + endpoints)
         + "]";
+  }
+
+  /**
+   * Adjusts one SDK client's builder before it is built; see
+   * {@link Builder#customizeClients(Customizer)}.
+   *
+   * <p>The customiser sees the builder with the credentials provider and endpoint already set,
+   * and may change them and anything else. Four settings carry fanout's guarantees and are set
+   * again after every customiser, overriding what it set: the HTTP client (so that one attempt is
+   * one request), the region (the one asked for), the SDK's retry strategy (off: a retry mode,
+   * legacy retry policy or strategy set here is replaced by {@link AwsRetryStrategy#doNotRetry()},
+   * so the SDK never sends a request the rate gate and the retry policy do not see) and the rate
+   * gate's {@link ExecutionInterceptor}, which stays in the interceptor list, last, even if the
+   * customiser replaced the list. The same is applied once more after any
+   * {@link software.amazon.awssdk.core.SdkPlugin} the customiser added, as the client's last
+   * plugin. The customiser's own interceptors run before the gate's, so a request is gated as it
+   * leaves, after they changed it.
+   */
+  @FunctionalInterface
+  public interface Customizer {
+    /**
+     * Adjusts {@code builder}, the builder of {@code service}'s client for {@code region}; cast
+     * it to the service's builder ({@code EksClientBuilder}, ...) for service-specific settings.
+     */
+    void customize(AwsService service, String region, AwsClientBuilder<?, ?> builder);
   }
 
   /** Builds {@link AwsClients}. Not thread-safe. */
@@ -237,6 +318,8 @@ public final class AwsClients implements AutoCloseable {
     private @Nullable AwsCredentialsProvider credentials;
     private @Nullable SdkHttpClient httpClient;
     private @Nullable URI endpointOverride;
+    private final Map<AwsService, URI> endpoints = new EnumMap<>(AwsService.class);
+    private final List<Customizer> customizers = new ArrayList<>();
     private Duration connectTimeout = Duration.ofSeconds(5);
     private Duration readTimeout = Duration.ofSeconds(30);
     private int maxConnections = 64;
@@ -255,18 +338,56 @@ public final class AwsClients implements AutoCloseable {
     }
 
     /**
-     * Sends every service's calls to this endpoint instead of AWS: for tests and local fakes.
+     * Sends every service's calls to this endpoint instead of AWS, except those of a service given
+     * its own {@linkplain #endpointOverride(AwsService, URI) endpoint}: for tests and local fakes.
      *
      * @throws IllegalArgumentException if it is not an absolute http or https URI
      */
     public Builder endpointOverride(URI endpoint) {
-      Objects.requireNonNull(endpoint, "endpoint must not be null");
+      this.endpointOverride = requireHttp("endpoint", endpoint);
+      return this;
+    }
+
+    /**
+     * Sends {@code service}'s calls to this endpoint instead of AWS (a VPC endpoint, a FIPS or
+     * proxy endpoint, a local fake of one service). Wins over {@link #endpointOverride(URI)}.
+     *
+     * @throws IllegalArgumentException if it is not an absolute http or https URI
+     */
+    public Builder endpointOverride(AwsService service, URI endpoint) {
+      Objects.requireNonNull(service, "service must not be null");
+      endpoints.put(service, requireHttp("endpoint of " + service, endpoint));
+      return this;
+    }
+
+    private static URI requireHttp(String field, URI endpoint) {
+      Objects.requireNonNull(endpoint, field + " must not be null");
       String scheme = endpoint.getScheme();
       if (!"http".equals(scheme) && !"https".equals(scheme)) {
         throw new IllegalArgumentException(
-            "endpoint must be an absolute http or https URI, was '" + endpoint + "'");
+            field + " must be an absolute http or https URI, was '" + endpoint + "'");
       }
-      this.endpointOverride = endpoint;
+      return endpoint;
+    }
+
+    /**
+     * Adjusts every SDK client before it is built: interceptors, headers, metric publishers,
+     * timeouts, endpoint, credentials, plugins. Customisers run in the order added, once per
+     * client (service and region), on the thread that first asks for it. Some settings are
+     * fanout's and are set again after every customiser (and its plugins); see
+     * {@link Customizer}.
+     *
+     * {@snippet :
+     * AwsClients clients = AwsClients.builder()
+     *     .customizeClients((service, region, builder) ->
+     *         builder.overrideConfiguration(o -> o
+     *             .addExecutionInterceptor(new TracingInterceptor())
+     *             .apiCallAttemptTimeout(Duration.ofSeconds(10))))
+     *     .build();
+     * }
+     */
+    public Builder customizeClients(Customizer customizer) {
+      customizers.add(Objects.requireNonNull(customizer, "customizer must not be null"));
       return this;
     }
 

@@ -10,7 +10,12 @@ import org.jspecify.annotations.Nullable;
  *
  * @param code the customer's code
  * @param recipients the opted-in email addresses as SES returned them (empty if it failed)
- * @param error why the customer failed, or {@code null} if it succeeded
+ * @param error why the customer failed, or {@code null} if it succeeded: an {@link
+ *     AwsCallException} when {@code AssumeRole} or a {@code ListContacts} page failed for good;
+ *     an {@link AwsPaginationException} when the contact listing did not end (a repeated token,
+ *     or more pages than {@link RecipientAggregator.Builder#maxPages}); a {@link
+ *     java.util.concurrent.CancellationException} when the deadline passed first; a {@link
+ *     dev.fanout.TaskTimeoutException} when the customer's task ran past its timeout
  * @param elapsed how long the customer's query took
  */
 public record CustomerRecipients(

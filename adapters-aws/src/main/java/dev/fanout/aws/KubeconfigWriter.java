@@ -10,7 +10,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -51,12 +53,30 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Writing</h2>
  *
- * The whole file is written once: to a temporary file in the same directory (owner read/write
- * only where the file system has POSIX permissions), forced to disk, then moved over the target
- * with {@link StandardCopyOption#ATOMIC_MOVE}. A reader sees the old file or the new one, never
- * half of one; a failed write leaves the old file as it was. If the content would not change,
- * nothing is written. Concurrent writers are not coordinated: the last move wins. A target that
- * is a symbolic link is replaced by a regular file.
+ * The whole file is written once: to a temporary file in the same directory, forced to disk,
+ * then moved over the target with {@link StandardCopyOption#ATOMIC_MOVE}. A reader sees the old
+ * file or the new one, never half of one; a failed write leaves the old file as it was. If the
+ * content would not change, nothing is written.
+ *
+ * <p>What is kept of the old file besides its content: its POSIX permission bits (a file that was
+ * {@code rw-r-----} stays so; a new file is {@code rw-------}). Not kept, since the file is a new
+ * one: its owner and group (it belongs to the writing user, as after any {@code kubectl config}
+ * edit that creates it), ACLs and extended attributes, other hard links to it. A target that is a
+ * symbolic link is replaced by a regular file.
+ *
+ * <h2>Concurrent writers</h2>
+ *
+ * Writers take the lock kubectl and client-go take for a kubeconfig: an exclusive
+ * {@code <file>.lock} beside it, created with {@code CREATE_NEW} and deleted when done. The file
+ * is read, merged and written under the lock, so writers in one JVM, in several JVMs or a
+ * {@code kubectl config set-context} at the same time each see the others' entries and none is
+ * lost. A writer waits for the lock at most {@linkplain Builder#lockTimeout the lock timeout}
+ * (10 s unless set), then fails with an {@link IOException} naming the lock file. A lock file
+ * last modified longer ago than {@linkplain Builder#staleLockAge the stale age} (60 s unless
+ * set) is taken to be left behind by a writer that died, and is removed (renamed aside first, so
+ * that two writers cannot both break it). A write holds the lock for milliseconds, so the stale
+ * age only needs to exceed the slowest write; a writer that held a lock longer than the stale
+ * age could lose its exclusivity.
  */
 public final class KubeconfigWriter {
   private static final Logger log = LoggerFactory.getLogger(KubeconfigWriter.class);
@@ -67,8 +87,12 @@ public final class KubeconfigWriter {
   private final Function<String, @Nullable String> profile;
   private final Function<EksCluster, String> contextName;
   private final @Nullable String currentContext;
+  private final Duration lockTimeout;
+  private final Duration staleLockAge;
 
   private KubeconfigWriter(Builder b) {
+    this.lockTimeout = b.lockTimeout;
+    this.staleLockAge = b.staleLockAge;
     this.path = b.path;
     this.command = b.command;
     this.profile = b.profile;
@@ -82,23 +106,32 @@ public final class KubeconfigWriter {
   }
 
   /**
-   * Merges entries for {@code clusters} into the file and writes it atomically.
+   * Takes the file's lock, reads the file, merges entries for {@code clusters} into it and writes
+   * it atomically, then releases the lock.
    *
-   * @throws IOException if the file cannot be read or written
+   * @throws IOException if the file cannot be read or written, or its lock was held by another
+   *     writer for longer than the lock timeout ({@link java.io.InterruptedIOException} if
+   *     interrupted while waiting for it)
    * @throws IllegalArgumentException if the existing file is not a kubeconfig (it is left as it is)
    */
   public KubeconfigUpdate write(Collection<EksCluster> clusters) throws IOException {
     Objects.requireNonNull(clusters, "clusters must not be null");
+    Path absolute = path.toAbsolutePath();
+    Files.createDirectories(Objects.requireNonNull(absolute.getParent(), "a file path has a parent"));
+    Merged merged;
+    boolean write;
     String existing = null;
-    try {
-      existing = Files.readString(path, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      // a new file
-    }
-    Merged merged = merge(existing, clusters);
-    boolean write = !merged.text.equals(existing);
-    if (write) {
-      writeAtomically(path, merged.text);
+    try (LockFile lock = LockFile.acquire(path, lockTimeout, staleLockAge)) {
+      try {
+        existing = Files.readString(path, StandardCharsets.UTF_8);
+      } catch (NoSuchFileException e) {
+        // a new file
+      }
+      merged = merge(existing, clusters);
+      write = !merged.text.equals(existing);
+      if (write) {
+        writeAtomically(path, merged.text);
+      }
     }
     KubeconfigUpdate update =
         new KubeconfigUpdate(path, merged.added, merged.replaced, merged.kept, merged.skipped, write);
@@ -270,7 +303,8 @@ public final class KubeconfigWriter {
 
   /**
    * Writes {@code text} to a temporary file beside {@code target}, forces it to disk, and moves it
-   * over {@code target} atomically. The temporary file is removed if anything fails.
+   * over {@code target} atomically. The new file has the old one's POSIX permissions, or
+   * {@code rw-------} if there was none. The temporary file is removed if anything fails.
    */
   static void writeAtomically(Path target, String text) throws IOException {
     Path absolute = target.toAbsolutePath();
@@ -284,6 +318,15 @@ public final class KubeconfigWriter {
               "." + absolute.getFileName() + ".",
               ".tmp",
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      try {
+        Set<PosixFilePermission> old = Files.getPosixFilePermissions(absolute);
+        Files.setPosixFilePermissions(tmp, old);
+      } catch (NoSuchFileException newFile) {
+        // keeps rw-------
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(tmp);
+        throw e;
+      }
     } else {
       tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
     }
@@ -313,6 +356,8 @@ public final class KubeconfigWriter {
     private Function<String, @Nullable String> profile = accountId -> null;
     private Function<EksCluster, String> contextName = EksCluster::arnOrDerived;
     private @Nullable String currentContext;
+    private Duration lockTimeout = Duration.ofSeconds(10);
+    private Duration staleLockAge = Duration.ofSeconds(60);
 
     private Builder(Path path) {
       this.path = Objects.requireNonNull(path, "path must not be null");
@@ -351,6 +396,35 @@ public final class KubeconfigWriter {
         throw new IllegalArgumentException("context must not be blank");
       }
       this.currentContext = context;
+      return this;
+    }
+
+    /**
+     * How long a write waits for another writer's {@code <file>.lock}; 10 s unless set.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder lockTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout must not be null");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("lockTimeout must not be negative, was " + timeout);
+      }
+      this.lockTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How old (since last modified) a {@code <file>.lock} must be to be taken as left behind by
+     * a writer that died, and removed; 60 s unless set. Keep it above the slowest write.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder staleLockAge(Duration age) {
+      Objects.requireNonNull(age, "age must not be null");
+      if (age.isNegative() || age.isZero()) {
+        throw new IllegalArgumentException("staleLockAge must be positive, was " + age);
+      }
+      this.staleLockAge = age;
       return this;
     }
 

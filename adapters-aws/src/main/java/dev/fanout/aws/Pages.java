@@ -9,8 +9,12 @@ import org.jspecify.annotations.Nullable;
  * a throttled fifth page is retried alone instead of the listing starting over.
  */
 final class Pages {
-  /** More pages than any real listing has: a server that never stops is a bug, not data. */
-  static final int MAX_PAGES = 100_000;
+  /**
+   * Pages per listing unless set: 1,000 pages are 20,000 Organizations accounts, 100,000 EKS
+   * clusters of one region or a million SES contacts, and take 100 s at the default 100 ms
+   * spacing, well inside the default 5 min deadline.
+   */
+  static final int DEFAULT_MAX_PAGES = 1_000;
 
   private Pages() {}
 
@@ -32,12 +36,22 @@ final class Pages {
     void accept(P page) throws InterruptedException;
   }
 
+  /** Checks a page cap given to a builder. */
+  static int requireMaxPages(int maxPages) {
+    if (maxPages < 1) {
+      throw new IllegalArgumentException("maxPages must be at least 1, was " + maxPages);
+    }
+    return maxPages;
+  }
+
   /**
-   * Fetches every page, handing each to {@code each}.
+   * Fetches every page, at most {@code maxPages}, handing each to {@code each}.
    *
-   * @throws IllegalStateException if the service returns a token it returned before (a loop)
+   * @throws AwsPaginationException if the service returns a token it returned before (a loop),
+   *     or still returns a next token on page {@code maxPages}
    */
-  static <P> int forEach(String what, Fetch<P> fetch, NextToken<P> next, Each<P> each)
+  static <P> int forEach(
+      String what, int maxPages, Fetch<P> fetch, NextToken<P> next, Each<P> each)
       throws InterruptedException {
     Set<String> seen = new HashSet<>();
     String token = null;
@@ -51,11 +65,12 @@ final class Pages {
         token = null;
       }
       if (token != null && !seen.add(token)) {
-        throw new IllegalStateException(
-            what + " returned a pagination token it had returned before, after page " + pages);
+        throw new AwsPaginationException(
+            what, AwsPaginationException.Reason.REPEATED_TOKEN, pages, maxPages);
       }
-      if (pages >= MAX_PAGES && token != null) {
-        throw new IllegalStateException(what + " returned more than " + MAX_PAGES + " pages");
+      if (pages >= maxPages && token != null) {
+        throw new AwsPaginationException(
+            what, AwsPaginationException.Reason.TOO_MANY_PAGES, pages, maxPages);
       }
     } while (token != null);
     return pages;

@@ -90,6 +90,7 @@ public final class RecipientAggregator {
   private final CallRunner calls;
   private final boolean dryRun;
   private final boolean includeTopicDefaults;
+  private final int maxPages;
   private final String sessionName;
   private final ProgressListener progress;
   private final String name;
@@ -101,6 +102,7 @@ public final class RecipientAggregator {
     this.config = b.config;
     this.dryRun = b.dryRun;
     this.includeTopicDefaults = b.includeTopicDefaults;
+    this.maxPages = b.maxPages;
     this.sessionName = b.sessionName;
     this.progress = b.progress;
     this.name = b.name;
@@ -290,6 +292,7 @@ public final class RecipientAggregator {
     List<String> emails = new ArrayList<>();
     Pages.forEach(
         "SES ListContacts of customer " + customer.code(),
+        maxPages,
         token ->
             calls.call(
                 scope,
@@ -334,6 +337,7 @@ public final class RecipientAggregator {
     private @Nullable Function<ThrottleScope, RateGate> gateFactory;
     private boolean dryRun;
     private boolean includeTopicDefaults;
+    private int maxPages = Pages.DEFAULT_MAX_PAGES;
     private String sessionName = "fanout-recipients";
     private ProgressListener progress = ProgressListener.logging(Duration.ofSeconds(5));
     private String name = "recipients";
@@ -383,6 +387,18 @@ public final class RecipientAggregator {
      */
     public Builder includeTopicDefaults(boolean include) {
       this.includeTopicDefaults = include;
+      return this;
+    }
+
+    /**
+     * The most {@code ListContacts} pages of one customer (1,000 contacts each); 1,000 unless set.
+     * A listing that still has a next token after this many pages fails that customer with an
+     * {@link AwsPaginationException} naming the listing and the cap.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder maxPages(int maxPages) {
+      this.maxPages = Pages.requireMaxPages(maxPages);
       return this;
     }
 

@@ -9,9 +9,21 @@ import org.jspecify.annotations.Nullable;
  * @param accountId the account
  * @param region the region, or {@code null} when the account failed as a whole (its credentials)
  * @param stage which step failed
- * @param error the error: usually an {@link AwsCallException}; a
- *     {@link java.util.concurrent.CancellationException} when the scan's deadline passed first, a
- *     {@link dev.fanout.TaskTimeoutException} when the task ran past its timeout
+ * @param error the error, one of:
+ *     <ul>
+ *       <li>{@link AwsCallException}: an API call failed for good (its cause is the last SDK
+ *           error, or the retry budget's refusal); the usual case;
+ *       <li>{@link AwsPaginationException}: a listing did not end (a repeated token, or more
+ *           pages than the page cap);
+ *       <li>{@link IllegalStateException} (stage {@code CREDENTIALS}, SSO only): the user has
+ *           none of the SSO roles asked for, or several and none was named;
+ *       <li>{@link java.util.concurrent.CancellationException}: the scan's deadline passed
+ *           first, or the scan was interrupted;
+ *       <li>{@link dev.fanout.TaskTimeoutException}: the task ran past its per-task timeout.
+ *     </ul>
+ *     Nothing else is expected; anything else (an {@link IllegalStateException} because the
+ *     {@link AwsClients} were closed during the scan, say) is a bug or a misuse, and is reported
+ *     here as it was thrown rather than lost.
  */
 public record ScanFailure(String accountId, @Nullable String region, Stage stage, Throwable error) {
 

@@ -21,6 +21,10 @@ import java.util.TreeMap;
  * @param accounts the accounts scanned, in the source's order
  * @param regions the regions scanned in each account
  * @param clusters the clusters found, ordered by account, region and name
+ * @param deletedClusters clusters that {@code ListClusters} listed but that were gone
+ *     ({@code DescribeCluster} answered 404 {@code ResourceNotFoundException}) when described:
+ *     deleted during the scan. Named only (no endpoint), ordered like {@code clusters}; not
+ *     failures, and not in {@code clusters}
  * @param failures the failures, ordered by account and region (an account's credentials failure
  *     first)
  * @param stats the calls made
@@ -30,6 +34,7 @@ public record ScanReport(
     List<Account> accounts,
     List<String> regions,
     List<EksCluster> clusters,
+    List<EksCluster> deletedClusters,
     List<ScanFailure> failures,
     CallStats stats,
     Duration elapsed) {
@@ -39,9 +44,21 @@ public record ScanReport(
     accounts = List.copyOf(accounts);
     regions = List.copyOf(regions);
     clusters = List.copyOf(clusters);
+    deletedClusters = List.copyOf(deletedClusters);
     failures = List.copyOf(failures);
     Objects.requireNonNull(stats, "stats must not be null");
     Objects.requireNonNull(elapsed, "elapsed must not be null");
+  }
+
+  /** A report without deleted clusters. */
+  public ScanReport(
+      List<Account> accounts,
+      List<String> regions,
+      List<EksCluster> clusters,
+      List<ScanFailure> failures,
+      CallStats stats,
+      Duration elapsed) {
+    this(accounts, regions, clusters, List.of(), failures, stats, elapsed);
   }
 
   /** The ids of accounts with at least one failure, in account order. */
@@ -93,14 +110,16 @@ public record ScanReport(
 
   /**
    * One line, such as {@code 37 clusters in 10 accounts x 5 regions (48 of 50 account-regions
-   * scanned): 9 successful, 1 errors in 1.2 s}.
+   * scanned): 9 successful, 1 errors in 1.2 s}; when clusters were deleted during the scan, their
+   * count follows the clusters': {@code 37 clusters (1 deleted during the scan) in ...}.
    */
   public String summary() {
     return String.format(
         Locale.ROOT,
-        "%d clusters in %d accounts x %d regions (%d of %d account-regions scanned): "
+        "%d clusters%s in %d accounts x %d regions (%d of %d account-regions scanned): "
             + "%d successful, %d errors in %.1f s",
         clusters.size(),
+        deletedClusters.isEmpty() ? "" : " (" + deletedClusters.size() + " deleted during the scan)",
         accounts.size(),
         regions.size(),
         accountRegionsScanned(),
