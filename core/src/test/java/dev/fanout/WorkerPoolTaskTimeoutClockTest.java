@@ -18,7 +18,7 @@ class WorkerPoolTaskTimeoutClockTest {
   private WorkerPool pool() {
     return WorkerPool.builder(
             ParallelConfig.builder()
-                .maxWorkers(2)
+                .maxWorkers(1) // one clock for all tasks: running one at a time, each sees only its own time
                 .taskTimeout(Duration.ofMinutes(10))
                 .rateSpacing(Duration.ZERO)
                 .maxRetries(0)
