@@ -16,6 +16,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -87,7 +88,7 @@ final class FaultyApiServer implements AutoCloseable {
                 new Seen(
                     request.getMethod(),
                     request.getPath(),
-                    request.getHeader("User-Agent"),
+                    userAgentOf(request),
                     System.nanoTime()));
             for (Fault fault : faults) {
               if (fault.take(request)) {
@@ -157,7 +158,17 @@ final class FaultyApiServer implements AutoCloseable {
   }
 
   static Predicate<RecordedRequest> from(String userAgent) {
-    return r -> userAgent.equals(r.getHeader("User-Agent"));
+    return r -> userAgent.equals(userAgentOf(r));
+  }
+
+  static @Nullable String userAgentOf(RecordedRequest request) {
+    for (Map.Entry<String, List<String>> header :
+        request.getHeaders().toMultimap().entrySet()) {
+      if (header.getKey().equalsIgnoreCase("User-Agent") && !header.getValue().isEmpty()) {
+        return header.getValue().get(0);
+      }
+    }
+    return null;
   }
 
   /** How many requests with {@code method} on a path starting with {@code pathPrefix} came. */
