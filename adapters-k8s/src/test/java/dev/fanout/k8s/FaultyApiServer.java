@@ -42,6 +42,7 @@ final class FaultyApiServer implements AutoCloseable {
     final @Nullable Integer retryAfterSeconds;
     final @Nullable Duration delay;
     final AtomicInteger remaining;
+    final AtomicInteger hits = new AtomicInteger();
 
     private Fault(
         Predicate<RecordedRequest> matches,
@@ -66,6 +67,7 @@ final class FaultyApiServer implements AutoCloseable {
           return false;
         }
         if (left < 0 || remaining.compareAndSet(left, left - 1)) {
+          hits.incrementAndGet();
           return true;
         }
       }
@@ -144,6 +146,11 @@ final class FaultyApiServer implements AutoCloseable {
     return add(new Fault(matches, 0, null, delay, times));
   }
 
+  /** Answers matching requests with {@code code}, {@code delay} late, without applying them. */
+  Fault failSlowly(Predicate<RecordedRequest> matches, int code, Duration delay, int times) {
+    return add(new Fault(matches, code, null, delay, times));
+  }
+
   private Fault add(Fault fault) {
     faults.add(fault);
     return fault;
@@ -155,6 +162,13 @@ final class FaultyApiServer implements AutoCloseable {
 
   static Predicate<RecordedRequest> request(String method, String pathPrefix) {
     return r -> r.getMethod().equalsIgnoreCase(method) && r.getPath().startsWith(pathPrefix);
+  }
+
+  /** The request's body, read without consuming it (the CRUD dispatcher reads it after). */
+  static String bodyOf(RecordedRequest request) {
+    return request.getBody() == null
+        ? ""
+        : new String(request.getBody().getBytes(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   static Predicate<RecordedRequest> from(String userAgent) {
