@@ -91,7 +91,11 @@ import org.slf4j.LoggerFactory;
  *       stays unmarked, so the next resync or change tries the plan again. Other namespaces go on.
  *   <li><b>Graceful shutdown.</b> {@link #close()} stops the informer, lets queued and running
  *       namespaces finish for up to the {@linkplain Builder#shutdownTimeout shutdown timeout},
- *       then cancels what is left; when it returns no worker or step thread of the watcher runs.
+ *       then cancels what is left and gives interrupted steps the {@linkplain Builder#cancelGrace
+ *       cancel grace} to end: it returns within about {@code shutdownTimeout + cancelGrace}. If
+ *       every step answers interruption, no worker or step thread of the watcher runs when it
+ *       returns; a step that ignores interruption cannot be stopped, and is logged at ERROR and
+ *       listed by {@link #stillRunning()} until it ends.
  *   <li><b>One leader.</b> With {@link Builder#leaderElection leader election}, several replicas
  *       can run and only the holder of the Lease watches and provisions. A replica that loses the
  *       lease cancels its in-flight work at once and rejoins the election; one that closes drains
@@ -309,9 +313,10 @@ public final class NamespaceWatcher implements AutoCloseable {
 
   /**
    * Stops watching: stops the informer, lets queued and running namespaces finish for up to the
-   * shutdown timeout, cancels what is left (interrupting running steps) and waits for the
-   * watcher's threads to end; then, with leader election, releases the lease so another replica
-   * takes over at once. Idempotent.
+   * shutdown timeout, cancels what is left (interrupting running steps) and waits up to the cancel
+   * grace for them to end (steps that ignore interruption are logged and listed by {@link
+   * #stillRunning()}); then, with leader election, releases the lease so another replica takes
+   * over at once. Idempotent.
    */
   @Override
   public void close() {

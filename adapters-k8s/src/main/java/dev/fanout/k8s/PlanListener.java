@@ -4,8 +4,7 @@ package dev.fanout.k8s;
  * Told of every plan run a {@link NamespaceWatcher} finishes: provisioned, failed, cancelled by a
  * deletion, cleaned up. Called on the worker thread that ran the plan, after the run (and, for a
  * successful creation, after the namespace was marked provisioned, see {@link #onMarkPending})
- * and before the run is counted
- * in {@link NamespaceWatcher#status()}; keep it short. An exception it throws is logged and
+ * and before the run is counted in {@link NamespaceWatcher#status()}; keep it short. An exception it throws is logged and
  * ignored.
  */
 @FunctionalInterface
