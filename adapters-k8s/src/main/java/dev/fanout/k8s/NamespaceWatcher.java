@@ -4,20 +4,31 @@ import dev.fanout.k8s.internal.Reconciler;
 import dev.fanout.k8s.internal.WatcherCounters;
 import dev.fanout.k8s.internal.WatcherMeters;
 import dev.fanout.k8s.internal.WatcherSettings;
+import dev.fanout.retry.Backoff;
+import dev.fanout.retry.Jitter;
 import dev.fanout.retry.RetryPolicy;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.RequestConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
@@ -80,7 +91,11 @@ import org.slf4j.LoggerFactory;
  *       stays unmarked, so the next resync or change tries the plan again. Other namespaces go on.
  *   <li><b>Graceful shutdown.</b> {@link #close()} stops the informer, lets queued and running
  *       namespaces finish for up to the {@linkplain Builder#shutdownTimeout shutdown timeout},
- *       then cancels what is left; when it returns no worker or step thread of the watcher runs.
+ *       then cancels what is left and gives interrupted steps the {@linkplain Builder#cancelGrace
+ *       cancel grace} to end: it returns within about {@code shutdownTimeout + cancelGrace}. If
+ *       every step answers interruption, no worker or step thread of the watcher runs when it
+ *       returns; a step that ignores interruption cannot be stopped, and is logged at ERROR and
+ *       listed by {@link #stillRunning()} until it ends.
  *   <li><b>One leader.</b> With {@link Builder#leaderElection leader election}, several replicas
  *       can run and only the holder of the Lease watches and provisions. A replica that loses the
  *       lease cancels its in-flight work at once and rejoins the election; one that closes drains
@@ -114,6 +129,11 @@ public final class NamespaceWatcher implements AutoCloseable {
   /** The annotation key prefix; the plan's name follows it. */
   public static final String ANNOTATION_PREFIX = "provisioning.fanout.dev/";
 
+  /** Between attempts to record a completion mark: 200 ms doubling up to 30 s, full jitter. */
+  private static final Backoff MARK_BACKOFF =
+      Backoff.exponential(Duration.ofMillis(200), 2.0, Duration.ofSeconds(30))
+          .withJitter(Jitter.FULL);
+
   private enum State {
     NEW,
     STARTED,
@@ -134,6 +154,19 @@ public final class NamespaceWatcher implements AutoCloseable {
   private volatile boolean leader;
   private volatile @Nullable String currentLeader;
 
+  /** Step threads that ignored interruption past the cancel grace, with what they run. */
+  private final Map<Thread, String> strayThreads = new ConcurrentHashMap<>();
+
+  // Leader election only.
+  private final @Nullable KubernetesClient electionClient;
+  private final @Nullable ScheduledExecutorService watchdog;
+
+  /** Wall-clock millis by which the lease must be renewed again; written on each renewal. */
+  private volatile long renewBy;
+
+  /** A term being drained by close(), while the lease is still held. */
+  private volatile @Nullable Reconciler closing;
+
   private NamespaceWatcher(Builder b, ProvisioningPlan creationPlan) {
     String annotationKey =
         b.annotationKey != null ? b.annotationKey : ANNOTATION_PREFIX + creationPlan.name();
@@ -149,6 +182,7 @@ public final class NamespaceWatcher implements AutoCloseable {
         new WatcherSettings(
             b.name,
             b.client,
+            withoutRetries(b.client, null),
             b.labelSelector,
             b.filter,
             creationPlan,
@@ -162,9 +196,23 @@ public final class NamespaceWatcher implements AutoCloseable {
             workers,
             steps,
             b.apiRetry,
+            MARK_BACKOFF,
             b.listener,
-            b.registry);
+            b.registry,
+            strayThreads);
     this.election = b.election;
+    if (b.election == null) {
+      this.electionClient = null;
+      this.watchdog = null;
+    } else {
+      // Each election call must end well before the renew deadline: no retries inside a call,
+      // and a request timeout of half the deadline (the loop tries again every retry period).
+      this.electionClient =
+          withoutRetries(b.client, Duration.ofMillis(b.election.renewDeadline().toMillis() / 2));
+      this.watchdog =
+          Executors.newSingleThreadScheduledExecutor(
+              Thread.ofPlatform().daemon().name("fanout-" + b.name + "-lease-watchdog").factory());
+    }
     this.meters =
         b.registry == null
             ? null
@@ -250,6 +298,7 @@ public final class NamespaceWatcher implements AutoCloseable {
         current != null && current.synced(),
         current == null ? 0 : current.inFlight(),
         counters.provisioned.sum(),
+        counters.markPending.get(),
         counters.alreadyProvisioned.sum(),
         counters.failed.sum(),
         counters.cancelled.sum(),
@@ -264,9 +313,10 @@ public final class NamespaceWatcher implements AutoCloseable {
 
   /**
    * Stops watching: stops the informer, lets queued and running namespaces finish for up to the
-   * shutdown timeout, cancels what is left (interrupting running steps) and waits for the
-   * watcher's threads to end; then, with leader election, releases the lease so another replica
-   * takes over at once. Idempotent.
+   * shutdown timeout, cancels what is left (interrupting running steps) and waits up to the cancel
+   * grace for them to end (steps that ignore interruption are logged and listed by {@link
+   * #stillRunning()}); then, with leader election, releases the lease so another replica takes
+   * over at once. Idempotent.
    */
   @Override
   public void close() {
@@ -279,6 +329,7 @@ public final class NamespaceWatcher implements AutoCloseable {
       }
       state = State.CLOSED;
       draining = term;
+      closing = draining; // the lease watchdog still guards it while it drains
       term = null;
       run = electionRun;
       electionRun = null;
@@ -291,16 +342,44 @@ public final class NamespaceWatcher implements AutoCloseable {
           settings.name(),
           settings.shutdownTimeout(),
           draining.inFlight());
-      draining.drain(); // still leader meanwhile, so no other replica starts the same work
+      try {
+        draining.drain(); // still leader meanwhile, so no other replica starts the same work
+      } finally {
+        closing = null;
+      }
     }
     leader = false;
     if (run != null) {
       run.cancel(true); // releases the lease (releaseOnCancel)
     }
+    if (watchdog != null) {
+      watchdog.shutdownNow();
+    }
     if (meters != null) {
       meters.remove();
     }
-    log.info("{}: stopped", settings.name());
+    List<String> strays = stillRunning();
+    if (strays.isEmpty()) {
+      log.info("{}: stopped", settings.name());
+    } else {
+      log.error(
+          "{}: stopped, but {} step(s) ignore interruption and still run: {}",
+          settings.name(),
+          strays.size(),
+          strays);
+    }
+  }
+
+  /**
+   * The steps ({@code namespace/step}) whose threads still run although their run was cancelled
+   * and the {@linkplain Builder#cancelGrace cancel grace} has passed: steps that ignore
+   * interruption. No watcher can stop such a thread; it is logged at ERROR when it is given up
+   * on, and listed here until it ends. Empty when every step answers interruption, in particular
+   * after {@link #close()} returned.
+   */
+  public List<String> stillRunning() {
+    strayThreads.keySet().removeIf(thread -> !thread.isAlive());
+    return strayThreads.values().stream().sorted().toList();
   }
 
   @Override
@@ -328,7 +407,80 @@ public final class NamespaceWatcher implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+    if (election != null) {
+      watchLease(next);
+    }
     next.start();
+  }
+
+  /**
+   * Arms the check that ends {@code current} at the renew deadline unless the lease was renewed
+   * by then. fabric8's elector checks its deadline only between calls; this check does not wait
+   * for a call, so a leader stops (its steps interrupted and ended) before the lease expires and
+   * another replica can take it over.
+   */
+  private void watchLease(Reconciler current) {
+    ScheduledExecutorService timer = Objects.requireNonNull(watchdog);
+    long delay = Math.max(0, renewBy - System.currentTimeMillis());
+    try {
+      timer.schedule(() -> checkLease(current), delay, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      log.debug("{}: closed; the lease watchdog is off", settings.name());
+    }
+  }
+
+  private void checkLease(Reconciler current) {
+    if (term != current && closing != current) {
+      return; // that term ended already
+    }
+    long overdue = System.currentTimeMillis() - renewBy;
+    if (overdue < 0) {
+      watchLease(current);
+      return;
+    }
+    log.warn(
+        "{}: the lease was not renewed within the renew deadline ({}); stopping before another"
+            + " replica can take it over",
+        settings.name(),
+        Objects.requireNonNull(election).renewDeadline());
+    Reconciler draining = closing;
+    if (draining == current) {
+      leader = false;
+      draining.abort();
+      return;
+    }
+    endTerm();
+    CompletableFuture<?> run;
+    lock.lock();
+    try {
+      run = electionRun;
+    } finally {
+      lock.unlock();
+    }
+    if (run != null) {
+      run.cancel(true); // rejoins the election (see joinElection)
+    }
+  }
+
+  /** The lease was written with this replica as the holder at {@code renewTime}. */
+  private void renewed(@Nullable ZonedDateTime renewTime) {
+    long at = renewTime == null ? System.currentTimeMillis() : renewTime.toInstant().toEpochMilli();
+    renewBy = at + Objects.requireNonNull(election).renewDeadline().toMillis();
+  }
+
+  /**
+   * A client that shares {@code client}'s connection and settings but makes one try per call
+   * (no retries of its own: the caller decides), with {@code requestTimeout} if given.
+   */
+  private static KubernetesClient withoutRetries(
+      KubernetesClient client, @Nullable Duration requestTimeout) {
+    RequestConfigBuilder config =
+        new RequestConfigBuilder(client.getConfiguration().getRequestConfig())
+            .withRequestRetryBackoffLimit(0);
+    if (requestTimeout != null) {
+      config.withRequestTimeout((int) Math.max(1, requestTimeout.toMillis()));
+    }
+    return client.newClient(config.build()).adapt(KubernetesClient.class);
   }
 
   private void endTerm() {
@@ -355,13 +507,15 @@ public final class NamespaceWatcher implements AutoCloseable {
         return;
       }
       CompletableFuture<?> run =
-          settings
-              .client()
+          Objects.requireNonNull(electionClient)
               .leaderElector()
               .withConfig(
                   new LeaderElectionConfigBuilder()
                       .withName(settings.name())
-                      .withLock(new LeaseLock(e.leaseNamespace(), e.leaseName(), e.identity()))
+                      .withLock(
+                          new RenewalTrackingLock(
+                              new LeaseLock(e.leaseNamespace(), e.leaseName(), e.identity()),
+                              this::renewed))
                       .withLeaseDuration(e.leaseDuration())
                       .withRenewDeadline(e.renewDeadline())
                       .withRetryPeriod(e.retryPeriod())
@@ -441,13 +595,38 @@ public final class NamespaceWatcher implements AutoCloseable {
     private Duration cancelGrace = Duration.ofSeconds(10);
     private @Nullable ThreadFactory threadFactory;
     private RetryPolicy apiRetry =
-        RetryPolicy.builder().name("k8s-api").maxAttempts(3).retryOn(Builder::isTransient).build();
+        RetryPolicy.builder()
+            .name("k8s-api")
+            .maxAttempts(3)
+            .retryOn(Builder::isTransient)
+            .throttledWhen(Builder::isThrottled)
+            .retryAfter(Builder::retryAfter)
+            .maxThrottles(3)
+            .throttleBackoff(
+                Backoff.exponential(Duration.ofMillis(200), 2.0, Duration.ofSeconds(5))
+                    .withJitter(Jitter.FULL))
+            .build();
     private PlanListener listener = PlanListener.none();
     private @Nullable LeaderElection election;
     private @Nullable MeterRegistry registry;
 
     private Builder(KubernetesClient client) {
       this.client = Objects.requireNonNull(client, "client must not be null");
+    }
+
+    private static boolean isThrottled(Throwable e) {
+      return e instanceof KubernetesClientException k && k.getCode() == 429;
+    }
+
+    /** The API server's hint: a Status with {@code details.retryAfterSeconds}. */
+    private static Optional<Duration> retryAfter(Throwable e) {
+      if (e instanceof KubernetesClientException k
+          && k.getStatus() != null
+          && k.getStatus().getDetails() != null
+          && k.getStatus().getDetails().getRetryAfterSeconds() != null) {
+        return Optional.of(Duration.ofSeconds(k.getStatus().getDetails().getRetryAfterSeconds()));
+      }
+      return Optional.empty();
     }
 
     private static boolean isTransient(Throwable e) {
@@ -621,7 +800,14 @@ public final class NamespaceWatcher implements AutoCloseable {
 
     /**
      * The retry policy of the watcher's own API calls (marking a namespace, confirming a
-     * deletion); by default 3 attempts, retrying only transient errors (no answer, 429, 5xx).
+     * deletion, finalizer edits), and their only retry layer: the watcher makes them on a client
+     * derived from the given one without fabric8's own retries, so one fault is one failed
+     * attempt here. By default 3 attempts with 100 ms doubling backoff (full jitter) for
+     * transient errors (no answer, 5xx); 429 is throttling, retried apart up to 3 times, waiting
+     * at least the server's {@code retryAfterSeconds} (at most 1 min); other errors (409, 4xx)
+     * are not retried. A persistent error ends a call within about a second (or the throttling
+     * waits). A completion mark that still fails is retried again later, see {@link
+     * PlanListener#onMarkPending}.
      */
     public Builder apiRetry(RetryPolicy retryPolicy) {
       this.apiRetry = Objects.requireNonNull(retryPolicy, "apiRetry must not be null");

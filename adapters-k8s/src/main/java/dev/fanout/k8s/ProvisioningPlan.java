@@ -5,7 +5,9 @@ import dev.fanout.k8s.internal.PlanRunner;
 import dev.fanout.retry.RetryPolicy;
 import io.fabric8.kubernetes.api.model.Namespace;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -59,7 +61,6 @@ public final class ProvisioningPlan {
   private final String version;
   private final List<ProvisioningStep> steps;
   private final Map<String, ProvisioningStep> byName;
-  private final Map<String, Set<String>> ancestors;
   private final RetryPolicy defaultRetry;
   private final @Nullable Duration defaultTimeout;
 
@@ -70,18 +71,10 @@ public final class ProvisioningPlan {
     this.defaultRetry = builder.defaultRetry;
     this.defaultTimeout = builder.defaultTimeout;
     Map<String, ProvisioningStep> index = new HashMap<>();
-    Map<String, Set<String>> up = new HashMap<>();
-    for (ProvisioningStep step : steps) { // dependencies come first, so their sets are complete
+    for (ProvisioningStep step : steps) {
       index.put(step.name(), step);
-      Set<String> all = new HashSet<>();
-      for (String dependency : step.dependsOn()) {
-        all.add(dependency);
-        all.addAll(up.get(dependency));
-      }
-      up.put(step.name(), Set.copyOf(all));
     }
     this.byName = Map.copyOf(index);
-    this.ancestors = Map.copyOf(up);
   }
 
   /**
@@ -136,8 +129,16 @@ public final class ProvisioningPlan {
    * @throws NoSuchElementException if the plan has no such step
    */
   public Set<String> dependenciesOf(String step) {
-    step(step);
-    return ancestors.get(step);
+    // Walked on demand: stored for every step, the sets of a deep plan would be quadratic.
+    ArrayDeque<String> todo = new ArrayDeque<>(step(step).dependsOn());
+    Set<String> all = new HashSet<>();
+    while (!todo.isEmpty()) {
+      String next = todo.poll();
+      if (all.add(next)) {
+        todo.addAll(byName.get(next).dependsOn());
+      }
+    }
+    return Set.copyOf(all);
   }
 
   /** The retry policy of steps that have none of their own. */
@@ -212,7 +213,7 @@ public final class ProvisioningPlan {
      */
     public Builder step(String name, StepAction action, String... dependsOn) {
       Objects.requireNonNull(dependsOn, "dependsOn must not be null");
-      return step(new ProvisioningStep(name, List.of(dependsOn), action, null, null));
+      return step(new ProvisioningStep(name, Arrays.asList(dependsOn), action, null, null));
     }
 
     /** Adds a step built with {@link ProvisioningStep#of}. */

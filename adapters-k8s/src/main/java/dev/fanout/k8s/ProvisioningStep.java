@@ -3,6 +3,7 @@ package dev.fanout.k8s;
 import dev.fanout.retry.RetryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -72,7 +73,7 @@ public record ProvisioningStep(
   public ProvisioningStep after(String... steps) {
     Objects.requireNonNull(steps, "steps must not be null");
     List<String> all = new ArrayList<>(dependsOn);
-    all.addAll(List.of(steps));
+    all.addAll(Arrays.asList(steps));
     return new ProvisioningStep(name, all, action, retryPolicy, timeout);
   }
 

@@ -13,8 +13,13 @@ package dev.fanout.k8s;
  * @param inFlight namespaces being processed or waiting for a worker now (the original's
  *     {@code processing} set)
  * @param provisioned namespaces whose creation plan succeeded and that were marked provisioned
- * @param alreadyProvisioned namespaces found already marked with the plan's version (re-listed,
- *     replayed or seen again after a restart) and left alone
+ * @param markPending namespaces whose creation plan succeeded but whose mark is not recorded yet:
+ *     the watcher is retrying the mark now ("succeeded, mark pending"); they count as provisioned
+ *     once it is recorded
+ * @param alreadyProvisioned sightings of namespaces already marked with the plan's version and left
+ *     alone: each time a list (the first after a start, a restart or a new leader's), a re-list
+ *     after a watch gap or a resync brings one unchanged; real changes of a marked namespace are
+ *     not counted
  * @param failed creation plans that ended with a failed step
  * @param cancelled creation plans cancelled by a deletion, a shutdown or a lost lease
  * @param deleted deletion plans that succeeded
@@ -26,6 +31,7 @@ public record WatcherStatus(
     boolean synced,
     int inFlight,
     long provisioned,
+    int markPending,
     long alreadyProvisioned,
     long failed,
     long cancelled,

@@ -114,6 +114,50 @@ class ProvisioningPlanTest {
     assertThat(chain.dependenciesOf("c")).containsExactlyInAnyOrder("a", "b");
   }
 
+  @Test
+  void aNullDependencyNameIsRejectedWithTheStepNamed() {
+    assertThatThrownBy(
+            () -> ProvisioningPlan.builder("tenant", "1").step("dns-record", NOTHING, (String) null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("dependsOn of step 'dns-record' must not be null");
+    assertThatThrownBy(() -> ProvisioningStep.of("dns-record", NOTHING).after("a", null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("dependsOn of step 'dns-record' must not be null");
+  }
+
+  @Test
+  void aVeryDeepPlanIsOrderedWithoutOverflowingTheStack() {
+    int depth = 100_000;
+    ProvisioningPlan.Builder builder = ProvisioningPlan.builder("deep", "1");
+    for (int i = depth - 1; i > 0; i--) { // declared backwards: every step waits for a later one
+      builder.step("s" + i, NOTHING, "s" + (i - 1));
+    }
+    builder.step("s0", NOTHING);
+
+    ProvisioningPlan plan = builder.build();
+
+    List<String> names = plan.stepNames();
+    assertThat(names).hasSize(depth);
+    for (int i = 0; i < depth; i++) {
+      assertThat(names.get(i)).isEqualTo("s" + i);
+    }
+    assertThat(plan.dependenciesOf("s3")).containsExactlyInAnyOrder("s0", "s1", "s2");
+    assertThat(plan.dependenciesOf("s" + (depth - 1))).hasSize(depth - 1);
+  }
+
+  @Test
+  void aLongCycleInADeepPlanIsNamed() {
+    int depth = 50_000;
+    ProvisioningPlan.Builder builder = ProvisioningPlan.builder("deep", "1");
+    for (int i = 0; i < depth; i++) {
+      builder.step("s" + i, NOTHING, "s" + ((i + 1) % depth));
+    }
+    assertThatThrownBy(builder::build)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("plan 'deep' has a dependency cycle: s0 -> s1 -> s2 -> ")
+        .hasMessageEndingWith(" -> s49999 -> s0 (each step depends on the next)");
+  }
+
   // --- Runs ------------------------------------------------------------------------------------
 
   /** The original's plan: five resource kinds in parallel, DNS after the certificate. */

@@ -1,8 +1,10 @@
 package dev.fanout.k8s.internal;
 
 import dev.fanout.k8s.ProvisioningStep;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -46,42 +48,74 @@ public final class Dag {
     }
     Map<String, Integer> colour = new HashMap<>();
     List<ProvisioningStep> ordered = new ArrayList<>(steps.size());
-    List<String> path = new ArrayList<>();
     for (ProvisioningStep step : steps) {
-      visit(plan, step, byName, colour, path, ordered);
+      visit(plan, step, byName, colour, ordered);
     }
     return List.copyOf(ordered);
   }
 
-  // Plans are small (a handful of steps), so recursion depth is no concern.
+  /**
+   * Depth-first post-order from {@code root}, with an explicit stack (plans may be deep; the call
+   * stack is not). The stack holds the current path: a GREY step met again closes a cycle.
+   */
   private static void visit(
       String plan,
-      ProvisioningStep step,
+      ProvisioningStep root,
       Map<String, ProvisioningStep> byName,
       Map<String, Integer> colour,
-      List<String> path,
       List<ProvisioningStep> ordered) {
-    int c = colour.getOrDefault(step.name(), WHITE);
-    if (c == BLACK) {
+    if (colour.getOrDefault(root.name(), WHITE) != WHITE) {
       return;
     }
-    if (c == GREY) {
-      List<String> cycle = new ArrayList<>(path.subList(path.indexOf(step.name()), path.size()));
-      cycle.add(step.name());
-      throw new IllegalArgumentException(
-          "plan '"
-              + plan
-              + "' has a dependency cycle: "
-              + String.join(" -> ", cycle)
-              + " (each step depends on the next)");
+    ArrayDeque<Frame> path = new ArrayDeque<>();
+    colour.put(root.name(), GREY);
+    path.push(new Frame(root));
+    while (!path.isEmpty()) {
+      Frame top = path.peek();
+      List<String> dependencies = top.step.dependsOn();
+      if (top.next == dependencies.size()) {
+        path.pop();
+        colour.put(top.step.name(), BLACK);
+        ordered.add(top.step);
+        continue;
+      }
+      ProvisioningStep dependency = byName.get(dependencies.get(top.next++));
+      int c = colour.getOrDefault(dependency.name(), WHITE);
+      if (c == GREY) {
+        throw cycle(plan, path, dependency.name());
+      }
+      if (c == WHITE) {
+        colour.put(dependency.name(), GREY);
+        path.push(new Frame(dependency));
+      }
     }
-    colour.put(step.name(), GREY);
-    path.add(step.name());
-    for (String dependency : step.dependsOn()) {
-      visit(plan, byName.get(dependency), byName, colour, path, ordered);
+  }
+
+  private static IllegalArgumentException cycle(
+      String plan, ArrayDeque<Frame> path, String closing) {
+    List<String> cycle = new ArrayList<>();
+    for (Iterator<Frame> it = path.descendingIterator(); it.hasNext(); ) {
+      String name = it.next().step.name();
+      if (!cycle.isEmpty() || name.equals(closing)) {
+        cycle.add(name);
+      }
     }
-    path.remove(path.size() - 1);
-    colour.put(step.name(), BLACK);
-    ordered.add(step);
+    cycle.add(closing);
+    return new IllegalArgumentException(
+        "plan '"
+            + plan
+            + "' has a dependency cycle: "
+            + String.join(" -> ", cycle)
+            + " (each step depends on the next)");
+  }
+
+  /** A step on the current path, and the index of its next dependency to visit. */
+  private static final class Frame {
+    final ProvisioningStep step;
+    int next;
+
+    Frame(ProvisioningStep step) {
+      this.step = step;
+    }
   }
 }

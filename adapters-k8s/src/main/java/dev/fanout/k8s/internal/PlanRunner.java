@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -58,12 +59,27 @@ public final class PlanRunner {
   private final ThreadFactory threads;
   private final long cancelGraceNanos;
   private final StepObserver observer;
+  private final Map<Thread, String> strays;
   private final List<ProvisioningStep> steps;
   private final int[][] dependants;
   private final int[] dependencyCounts;
 
   public PlanRunner(
       ProvisioningPlan plan, ThreadFactory threads, Duration cancelGrace, StepObserver observer) {
+    this(plan, threads, cancelGrace, observer, new ConcurrentHashMap<>());
+  }
+
+  /**
+   * A runner that adds each step thread that ignores interruption past the cancel grace to
+   * {@code strays} (with {@code namespace/step}), so its owner can report it.
+   */
+  public PlanRunner(
+      ProvisioningPlan plan,
+      ThreadFactory threads,
+      Duration cancelGrace,
+      StepObserver observer,
+      Map<Thread, String> strays) {
+    this.strays = Objects.requireNonNull(strays, "strays");
     this.plan = Objects.requireNonNull(plan, "plan");
     this.threads = Objects.requireNonNull(threads, "threads");
     this.cancelGraceNanos = Objects.requireNonNull(cancelGrace, "cancelGrace").toNanos();
@@ -375,6 +391,7 @@ public final class PlanRunner {
               namespaceName,
               Duration.ofNanos(cancelGraceNanos),
               running[i]);
+          strays.put(running[i], namespaceName + "/" + steps.get(i).name());
           running[i] = null;
           status[i] = StepStatus.CANCELLED;
           endNanos[i] = now;

@@ -20,11 +20,13 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -108,13 +110,21 @@ public final class Reconciler {
         meters == null ? PlanRunner.StepObserver.NONE : meters::stepEnded;
     this.creation =
         new PlanRunner(
-            settings.creationPlan(), settings.stepThreads(), settings.cancelGrace(), observer);
+            settings.creationPlan(),
+            settings.stepThreads(),
+            settings.cancelGrace(),
+            observer,
+            settings.strayThreads());
     ProvisioningPlan deletionPlan = settings.deletionPlan();
     this.deletion =
         deletionPlan == null
             ? null
             : new PlanRunner(
-                deletionPlan, settings.stepThreads(), settings.cancelGrace(), observer);
+                deletionPlan,
+                settings.stepThreads(),
+                settings.cancelGrace(),
+                observer,
+                settings.strayThreads());
     String selector = settings.labelSelector();
     long resync = settings.resyncPeriod().toMillis();
     this.informer =
@@ -196,12 +206,30 @@ public final class Reconciler {
   private final class Events implements ResourceEventHandler<Namespace> {
     @Override
     public void onAdd(Namespace namespace) {
-      upserted(namespace, true);
+      upserted(namespace, Seen.ADDED);
     }
 
     @Override
     public void onUpdate(Namespace old, Namespace namespace) {
-      upserted(namespace, false);
+      String oldUid = old.getMetadata().getUid();
+      String newUid = namespace.getMetadata().getUid();
+      if (oldUid != null && newUid != null && !oldUid.equals(newUid)) {
+        // Deleted and created again while the watch was down: a re-list brings the new object as
+        // an update of the old one. It is a delete of the old object and an add of the new one.
+        log.info(
+            "{}: namespace {} was replaced (UID {} -> {}) while the watch was down",
+            settings.name(),
+            nameOf(namespace),
+            oldUid,
+            newUid);
+        deleted(old);
+        upserted(namespace, Seen.ADDED);
+        return;
+      }
+      boolean replay =
+          Objects.equals(
+              old.getMetadata().getResourceVersion(), namespace.getMetadata().getResourceVersion());
+      upserted(namespace, replay ? Seen.AGAIN : Seen.CHANGED);
     }
 
     @Override
@@ -210,7 +238,18 @@ public final class Reconciler {
     }
   }
 
-  private void upserted(Namespace namespace, boolean added) {
+  /** How an event brings a namespace. */
+  private enum Seen {
+    /** First seen by this term: its initial list, a later add. */
+    ADDED,
+    /** Unchanged: a resync or a re-list replays what the cache holds. */
+    AGAIN,
+    /** A real change. */
+    CHANGED
+  }
+
+  private void upserted(Namespace namespace, Seen seen) {
+    boolean added = seen == Seen.ADDED;
     String name = nameOf(namespace);
     if (!matches(namespace)) {
       return;
@@ -220,7 +259,7 @@ public final class Reconciler {
       return;
     }
     if (isProvisioned(namespace) && (!settings.useFinalizer() || hasFinalizer(namespace))) {
-      if (added) {
+      if (seen != Seen.CHANGED) {
         counters.alreadyProvisioned.increment();
         log.debug("{}: namespace {} is already provisioned", settings.name(), name);
       }
@@ -398,16 +437,18 @@ public final class Reconciler {
   private void create(String name, Namespace namespace) {
     log.info("Processing namespace creation: {}", name);
     PlanReport report = creation.run(namespace);
-    LongAdder outcome =
+    @Nullable LongAdder outcome =
         switch (report.status()) {
           case SUCCEEDED -> {
             String uid = namespace.getMetadata().getUid();
             if (uid != null) {
               provisionedUids.put(name, uid);
             }
-            markProvisioned(name, uid);
-            log.info("Namespace {} provisioned: {}", name, report.summary());
-            yield counters.provisioned;
+            if (recordMark(name, uid, report)) {
+              log.info("Namespace {} provisioned: {}", name, report.summary());
+              yield counters.provisioned;
+            }
+            yield null; // abandoned: the namespace went away, or the term ended
           }
           case FAILED -> {
             log.warn("Namespace {} not provisioned: {}", name, report.summary());
@@ -419,7 +460,93 @@ public final class Reconciler {
           }
         };
     finished(PlanPhase.CREATION, report);
-    outcome.increment(); // counted last: whoever sees the count sees the report and its meters
+    if (outcome != null) {
+      outcome.increment(); // counted last: whoever sees the count sees the report and its meters
+    }
+  }
+
+  /**
+   * Records the completion mark of a succeeded plan, retrying (not the plan: the mark) with
+   * backoff until it is recorded, the namespace is gone or replaced, or the run is interrupted
+   * (a deletion, a shutdown, a lost lease). Meanwhile the namespace counts as "succeeded, mark
+   * pending" in the status, and the listener hears of it once.
+   *
+   * @return whether the mark is recorded
+   */
+  private boolean recordMark(String name, @Nullable String uid, PlanReport report) {
+    Throwable error = markProvisioned(name, uid);
+    if (error == null) {
+      return true;
+    }
+    counters.markPending.incrementAndGet();
+    try {
+      if (Thread.currentThread().isInterrupted()) {
+        log.info("Namespace {} provisioned, but not marked: it is being cancelled", name);
+        return false;
+      }
+      log.warn(
+          "Namespace {} provisioned, but marking it with {}={} failed ({}); retrying the mark",
+          name,
+          settings.annotationKey(),
+          settings.creationPlan().version(),
+          error.toString());
+      markPending(report, error);
+      Duration delay = Duration.ZERO;
+      for (int retry = 1; ; retry++) {
+        delay = settings.markBackoff().delay(retry, delay, ThreadLocalRandom.current());
+        try {
+          Thread.sleep(delay);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          log.info("Namespace {} provisioned, but not marked: it is being cancelled", name);
+          return false;
+        }
+        // Re-read: the mark may have been recorded after all (a lost answer), or the namespace
+        // may be gone or replaced (then there is nothing to mark).
+        Outcome<Namespace> read =
+            settings.apiRetry().execute(() -> settings.apiClient().namespaces().withName(name).get());
+        if (read instanceof Outcome.Success<Namespace> found) {
+          Namespace now = found.value();
+          if (now == null
+              || (uid != null && !uid.equals(now.getMetadata().getUid()))
+              || now.getMetadata().getDeletionTimestamp() != null) {
+            log.info("Namespace {} provisioned, but not marked: it was deleted", name);
+            return false;
+          }
+          if (settings.creationPlan().version().equals(annotationOf(now))) {
+            log.info("Namespace {}: the mark is recorded after {} retries", name, retry);
+            return true;
+          }
+          error = markProvisioned(name, uid);
+          if (error == null) {
+            log.info("Namespace {}: the mark is recorded after {} retries", name, retry);
+            return true;
+          }
+        } else {
+          error = ((Outcome.Failure<Namespace>) read).error();
+        }
+        if (Thread.currentThread().isInterrupted()) {
+          log.info("Namespace {} provisioned, but not marked: it is being cancelled", name);
+          return false;
+        }
+        log.debug("{}: marking namespace {} failed again: {}", settings.name(), name, error);
+      }
+    } finally {
+      counters.markPending.decrementAndGet();
+    }
+  }
+
+  private @Nullable String annotationOf(Namespace namespace) {
+    Map<String, String> annotations = namespace.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(settings.annotationKey());
+  }
+
+  private void markPending(PlanReport report, Throwable error) {
+    try {
+      settings.listener().onMarkPending(report, error);
+    } catch (RuntimeException e) {
+      log.warn("{}: plan listener failed; ignored", settings.name(), e);
+    }
   }
 
   /**
@@ -496,7 +623,7 @@ public final class Reconciler {
 
   private boolean stillExists(String name, @Nullable String uid) {
     Outcome<Namespace> found =
-        settings.apiRetry().execute(() -> settings.client().namespaces().withName(name).get());
+        settings.apiRetry().execute(() -> settings.apiClient().namespaces().withName(name).get());
     return switch (found) {
       case Outcome.Success<Namespace> s -> {
         Namespace now = s.value();
@@ -522,8 +649,10 @@ public final class Reconciler {
    * Records the plan's version on the namespace. The merge patch carries the UID, so a namespace
    * deleted and created again under the same name in the meantime is not marked by mistake (the
    * API server refuses to change a UID).
+   *
+   * @return the error if the mark could not be recorded, else {@code null}
    */
-  private void markProvisioned(String name, @Nullable String uid) {
+  private @Nullable Throwable markProvisioned(String name, @Nullable String uid) {
     Namespace patch =
         new NamespaceBuilder()
             .withNewMetadata()
@@ -538,23 +667,11 @@ public final class Reconciler {
             .execute(
                 () ->
                     settings
-                        .client()
+                        .apiClient()
                         .namespaces()
                         .withName(name)
                         .patch(PatchContext.of(PatchType.JSON_MERGE), patch));
-    if (patched instanceof Outcome.Failure<Namespace> f) {
-      if (Thread.currentThread().isInterrupted()) {
-        log.info("Namespace {} provisioned, but not marked: it is being deleted", name);
-      } else {
-        log.error(
-            "Namespace {} provisioned, but marking it with {}={} failed; a restarted watcher will"
-                + " run the plan again",
-            name,
-            settings.annotationKey(),
-            settings.creationPlan().version(),
-            f.error());
-      }
-    }
+    return patched instanceof Outcome.Failure<Namespace> f ? f.error() : null;
   }
 
   /**
@@ -569,7 +686,7 @@ public final class Reconciler {
     String uid = seen.getMetadata().getUid();
     for (int attempt = 1; attempt <= MAX_CONFLICTS; attempt++) {
       Outcome<Namespace> read =
-          settings.apiRetry().execute(() -> settings.client().namespaces().withName(name).get());
+          settings.apiRetry().execute(() -> settings.apiClient().namespaces().withName(name).get());
       if (!(read instanceof Outcome.Success<Namespace> found)) {
         logFailedEdit(name, add, ((Outcome.Failure<Namespace>) read).error());
         return false;
@@ -600,7 +717,7 @@ public final class Reconciler {
               .execute(
                   () ->
                       settings
-                          .client()
+                          .apiClient()
                           .resource(now)
                           .patch(PatchContext.of(PatchType.JSON), patch));
       if (patched instanceof Outcome.Failure<Namespace> f) {

@@ -1,5 +1,6 @@
 package dev.fanout.k8s.internal;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /** A watcher's cumulative counters, shared by all its leadership terms. */
@@ -10,4 +11,7 @@ public final class WatcherCounters {
   public final LongAdder cancelled = new LongAdder();
   public final LongAdder deleted = new LongAdder();
   public final LongAdder deletionFailed = new LongAdder();
+
+  /** Namespaces whose creation plan succeeded and whose mark is being retried now. */
+  public final AtomicInteger markPending = new AtomicInteger();
 }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.fanout.k8s.PlanListener;
 import dev.fanout.k8s.ProvisioningPlan;
+import dev.fanout.retry.Backoff;
 import dev.fanout.retry.RetryPolicy;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -59,7 +60,9 @@ class ReconcilerReplayTest {
     // The same term: it remembers what it provisioned, whatever the cache shows yet.
     replay(first, created);
     assertThat(starts.get("certificate")).hasValue(1);
-    assertThat(counters.alreadyProvisioned.sum()).as("the replayed ADDED events").isEqualTo(3);
+    assertThat(counters.alreadyProvisioned.sum())
+        .as("the replayed ADDED events and the unchanged (replayed) updates")
+        .isEqualTo(6);
     first.drain();
 
     // A new term (a restart, a new leader) knows nothing but the cluster: its runs read the
@@ -67,7 +70,7 @@ class ReconcilerReplayTest {
     Reconciler second = reconciler(plan, counters, filterCalls);
     second.start();
     await().until(second::synced);
-    await().until(() -> counters.alreadyProvisioned.sum() == 4); // its initial list
+    await().until(() -> counters.alreadyProvisioned.sum() == 7); // its initial list
     int before = filterCalls.get();
     replay(second, created);
 
@@ -77,6 +80,9 @@ class ReconcilerReplayTest {
     assertThat(starts.get("certificate")).hasValue(1);
     assertThat(starts.get("dns-record")).hasValue(1);
     assertThat(counters.provisioned.sum()).isEqualTo(1);
+    assertThat(counters.alreadyProvisioned.sum())
+        .as("stale (unmarked) events are no sightings of the mark")
+        .isEqualTo(7);
     second.drain();
   }
 
@@ -85,6 +91,7 @@ class ReconcilerReplayTest {
     return new Reconciler(
         new WatcherSettings(
             "replay",
+            client,
             client,
             null,
             ns -> filterCalls.incrementAndGet() > 0,
@@ -99,8 +106,10 @@ class ReconcilerReplayTest {
             Thread.ofVirtual().factory(),
             Thread.ofVirtual().factory(),
             RetryPolicy.none(),
+            Backoff.fixed(Duration.ofMillis(50)),
             PlanListener.none(),
-            null),
+            null,
+            new ConcurrentHashMap<>()),
         counters,
         null);
   }
