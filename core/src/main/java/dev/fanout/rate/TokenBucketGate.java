@@ -208,11 +208,13 @@ final class TokenBucketGate implements RateGate {
   /**
    * Takes a permit at the current reading if one is due.
    *
-   * <p>The owed time is read before the clock, so the reading is never older than the state it is
-   * checked against (else permits taken meanwhile at later readings would make a free permit look
-   * taken). A caller from outside the line ({@code behindLine}) then yields to anyone in line: the
-   * line is checked after the reading, so a waiter that was in line at that reading is never
-   * overtaken, even if this caller was held up since it came.
+   * <p>The clock is read first and the compare-and-set follows the read of the owed time at once,
+   * which keeps the window in which other callers can make it fail short. A permit is refused only
+   * on a reading taken after the owed time was read (else permits taken meanwhile at later
+   * readings would make a free permit look taken). A caller from outside the line
+   * ({@code behindLine}) then yields to anyone in line: the line is checked after the reading, so
+   * a waiter that was in line at that reading is never overtaken, even if this caller was held up
+   * since it came.
    *
    * @param behindLine whether to take nothing while somebody waits in line (all but the line's
    *     head, which holds its lock)
@@ -220,6 +222,7 @@ final class TokenBucketGate implements RateGate {
    */
   private long takeIfDue(boolean behindLine) {
     while (true) {
+      long now = ticker.read() - origin;
       long current = (long) TAT.getVolatile(this);
       if (current == RETIRED) {
         return FORWARD;
@@ -228,9 +231,14 @@ final class TokenBucketGate implements RateGate {
         awaitRateChange();
         continue;
       }
-      long now = ticker.read() - origin;
       Params p = (Params) PARAMS.getVolatile(this);
-      if (current - p.tolerance > now || (behindLine && line.isLocked())) {
+      if (current - p.tolerance > now) {
+        if (current - p.tolerance <= ticker.read() - origin) {
+          continue; // the reading was older than the owed time: look again with a fresh one
+        }
+        return NOT_DUE;
+      }
+      if (behindLine && line.isLocked()) {
         return NOT_DUE;
       }
       if (TAT.compareAndSet(this, current, Math.max(current, now) + p.interval)) {
