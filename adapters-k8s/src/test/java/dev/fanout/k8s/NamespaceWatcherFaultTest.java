@@ -12,6 +12,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The watcher's own API calls under injected faults, with the real fabric8 client (its default
@@ -103,10 +105,11 @@ class NamespaceWatcherFaultTest {
     assertThat(recorder.starts("test101", "certificate")).as("never run again").isEqualTo(1);
   }
 
-  @Test
-  void aMarkFailingPastItsRetriesIsReportedPendingUntilRecorded() {
+  @ParameterizedTest
+  @ValueSource(ints = {500, 503})
+  void aMarkFailingPastItsRetriesIsReportedPendingUntilRecorded(int status) {
     // 3 attempts per try: the first try and the next two fail, the fourth records the mark.
-    server.fail(request("PATCH", NS_PATH), 500, 9);
+    server.fail(request("PATCH", NS_PATH), status, 9);
     try (NamespaceWatcher watcher = watcher()) {
       watcher.start();
       await().until(() -> watcher.status().synced());
@@ -120,6 +123,41 @@ class NamespaceWatcherFaultTest {
           .as("succeeded, mark pending: not yet provisioned nor reported finished")
           .containsExactly("markPending=1 provisioned=0 reports=0 succeeded=true");
       assertThat(server.count("PATCH", NS_PATH)).isEqualTo(10);
+      assertThat(recorder.starts("test101", "certificate")).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {500, 429})
+  void aFinalizerEditThatFailsTwiceIsRetriedByTheWatchersOwnRetryAndLands(int status) {
+    // The finalizer edits are JSON patches (a JSON array); the completion mark is a merge patch.
+    FaultyApiServer.Fault fault =
+        server.fail(
+            request("PATCH", NS_PATH).and(r -> FaultyApiServer.bodyOf(r).trim().startsWith("[")),
+            status,
+            2);
+    NamespaceWatcher watcher =
+        NamespaceWatcher.builder(client)
+            .creationPlan(
+                ProvisioningPlan.builder("tenant", "1")
+                    .step("certificate", recorder.sleeping(Duration.ofMillis(10)))
+                    .build())
+            .deletionPlan(
+                ProvisioningPlan.builder("tenant-cleanup", "1")
+                    .step("certificate", recorder.sleeping(Duration.ofMillis(10)))
+                    .build())
+            .cleanupFinalizer(true)
+            .build();
+    current.set(watcher);
+    try (watcher) {
+      watcher.start();
+      await().until(() -> watcher.status().synced());
+      cluster.create("test101");
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> watcher.status().provisioned() == 1);
+      assertThat(fault.hits.get()).as("both injected failures were met").isEqualTo(2);
+      assertThat(cluster.get("test101").getMetadata().getFinalizers()).containsExactly(KEY);
+      assertThat(cluster.annotation("test101", KEY)).isEqualTo("1");
       assertThat(recorder.starts("test101", "certificate")).isEqualTo(1);
     }
   }

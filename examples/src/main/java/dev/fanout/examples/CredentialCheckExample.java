@@ -153,10 +153,12 @@ public final class CredentialCheckExample {
       workers.start();
       try {
         // Waits for the store to run dry (nothing pending, nothing claimed), with a status line
-        // every half second.
-        while (!workers.awaitDrained(Duration.ofMillis(500))) {
+        // every half second and one when it is drained.
+        boolean drained;
+        do {
+          drained = workers.awaitDrained(Duration.ofMillis(500));
           out.printf(Locale.ROOT, "[%5.1f s] %s%n", seconds(start), workers.status().summary());
-        }
+        } while (!drained);
       } finally {
         workers.stop();
       }
