@@ -194,10 +194,26 @@ final class FaultyApiServer implements AutoCloseable {
 
   /** A real fabric8 client with its default settings (retries included), closed with the server. */
   KubernetesClient client(String userAgent) {
+    return client(userAgent, null);
+  }
+
+  /** The server's host name and port, for a proxy in front of it. */
+  java.net.URI address() {
+    try (KubernetesClient mock = server.createClient()) {
+      return java.net.URI.create(mock.getConfiguration().getMasterUrl());
+    }
+  }
+
+  /** As {@link #client(String)}, reaching the server at {@code masterUrl} (e.g. through a proxy). */
+  KubernetesClient client(String userAgent, @Nullable String masterUrl) {
     Config config;
     try (KubernetesClient mock = server.createClient()) {
+      ConfigBuilder builder = new ConfigBuilder(mock.getConfiguration());
+      if (masterUrl != null) {
+        builder.withMasterUrl(masterUrl);
+      }
       config =
-          new ConfigBuilder(mock.getConfiguration())
+          builder
               .withUserAgent(userAgent)
               // fabric8's defaults, as a user's client has them: 10 retries from 100 ms, doubling
               .withRequestRetryBackoffLimit(10)

@@ -162,6 +162,21 @@ class NamespaceWatcherFaultTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {500, 429})
+  void anInformerListThatFailsTwiceIsRetriedAndTheWatcherSyncsAndProvisions(int status) {
+    // The informer's list is the user's client's (fabric8's own retries): it syncs in the end.
+    FaultyApiServer.Fault fault = server.fail(request("GET", "/api/v1/namespaces?"), status, 2);
+    try (NamespaceWatcher watcher = watcher()) {
+      watcher.start();
+      await().atMost(Duration.ofSeconds(20)).until(() -> watcher.status().synced());
+      assertThat(fault.hits.get()).as("both injected failures were met").isEqualTo(2);
+      cluster.create("test101");
+      await().atMost(Duration.ofSeconds(20)).until(() -> watcher.status().provisioned() == 1);
+      assertThat(recorder.starts("test101", "certificate")).isEqualTo(1);
+    }
+  }
+
   @Test
   void aPersistentServerErrorFailsACallAfterTheWatchersOwnThreeAttemptsOnly() {
     try (NamespaceWatcher watcher = watcher()) {
