@@ -21,44 +21,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /** Regressions of {@link ClaimWorkers}, each named after what broke. */
-class ClaimWorkersRegressionTest {
-  private final List<ClaimWorkers<?>> toStop = new ArrayList<>();
-  private final List<CountDownLatch> toOpen = new ArrayList<>();
-
-  @AfterEach
-  void cleanUp() {
-    toOpen.forEach(CountDownLatch::countDown);
-    toStop.forEach(w -> w.stop(ofSeconds(5)));
-  }
-
-  private static ClaimWorkersConfig.Builder fast() {
-    return ClaimWorkersConfig.builder()
-        .pollInterval(ofMillis(5))
-        .maxPollInterval(ofMillis(20))
-        .retryDelay(ZERO, ZERO)
-        .shutdownTimeout(ofSeconds(10));
-  }
-
-  private <T> ClaimWorkers<T> start(ClaimWorkers.Builder<T> builder) {
-    ClaimWorkers<T> workers = builder.build();
-    toStop.add(workers);
-    workers.start();
-    return workers;
-  }
-
-  private CountDownLatch latch() {
-    CountDownLatch latch = new CountDownLatch(1);
-    toOpen.add(latch);
-    return latch;
-  }
-
+class ClaimWorkersRegressionTest extends ClaimWorkersFixture {
   private static void awaitOpen(CountDownLatch latch) {
     try {
       assertThat(latch.await(10, TimeUnit.SECONDS)).as("latch opened in time").isTrue();

@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,40 +20,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class ClaimWorkersTest {
-  private final List<ClaimWorkers<?>> toStop = new ArrayList<>();
-  private final List<CountDownLatch> toOpen = new ArrayList<>();
-
-  @AfterEach
-  void cleanUp() {
-    toOpen.forEach(CountDownLatch::countDown);
-    toStop.forEach(w -> w.stop(ofSeconds(5)));
-  }
-
-  private static ClaimWorkersConfig.Builder fast() {
-    return ClaimWorkersConfig.builder()
-        .pollInterval(ofMillis(5))
-        .maxPollInterval(ofMillis(20))
-        .retryDelay(ZERO, ZERO)
-        .shutdownTimeout(ofSeconds(10));
-  }
-
-  private <T> ClaimWorkers<T> start(ClaimWorkers.Builder<T> builder) {
-    ClaimWorkers<T> workers = builder.build();
-    toStop.add(workers);
-    workers.start();
-    return workers;
-  }
-
-  private CountDownLatch latch() {
-    CountDownLatch latch = new CountDownLatch(1);
-    toOpen.add(latch);
-    return latch;
-  }
-
+class ClaimWorkersTest extends ClaimWorkersFixture {
   private static List<String> items(int n) {
     return IntStream.range(0, n).mapToObj(i -> "item-" + i).toList();
   }
