@@ -6,9 +6,6 @@ import dev.fanout.time.FakeTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CyclicBarrier;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -127,41 +124,21 @@ class RateGateExactnessPropertiesTest {
     FakeTime time = FakeTime.autoAdvancing();
     TokenBucketGate gate = gate(time, rate, burst);
     long interval = RateGate.Limit.intervalNanos(rate);
-    ConcurrentLinkedQueue<Long> grants = new ConcurrentLinkedQueue<>();
-    CyclicBarrier start = new CyclicBarrier(threads);
-    List<Thread> workers = new ArrayList<>();
-    for (int t = 0; t < threads; t++) {
-      SplittableRandom random = new SplittableRandom(seed + t);
-      workers.add(
-          Thread.ofPlatform()
-              .start(
-                  () -> {
-                    try {
-                      start.await();
-                      for (int i = 0; i < 60; i++) {
-                        if (random.nextInt(4) == 0) {
-                          time.advance(random.nextLong(2 * interval + 1));
-                        }
-                        long grant =
-                            switch (random.nextInt(3)) {
-                              case 0 -> gate.acquireAt(Long.MAX_VALUE);
-                              case 1 -> gate.acquireAt(random.nextLong(3 * interval + 1));
-                              default -> gate.acquireAt(0); // no wait at all
-                            };
-                        if (grant != TokenBucketGate.REFUSED) {
-                          grants.add(grant);
-                        }
-                      }
-                    } catch (Exception e) {
-                      throw new IllegalStateException(e);
-                    }
-                  }));
-    }
-    for (Thread w : workers) {
-      w.join();
-    }
+    long[] grants =
+        ConcurrentCallers.acquire(
+            gate,
+            threads,
+            60,
+            seed,
+            interval,
+            random -> {
+              if (random.nextInt(4) == 0) {
+                time.advance(random.nextLong(2 * interval + 1));
+              }
+            },
+            at -> {});
     assertThat(grants).isNotEmpty();
-    Windows.assertWithinBound(grants.stream().mapToLong(Long::longValue).toArray(), rate, burst);
+    Windows.assertWithinBound(grants, rate, burst);
   }
 
   private static TokenBucketGate gate(FakeTime time, double rate, int burst) {

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CyclicBarrier;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
@@ -152,44 +151,24 @@ class RateGateObservedTimePropertiesTest {
     AdversarialTime time = AdversarialTime.random(seed, 3 * interval, interval);
     TokenBucketGate gate =
         (TokenBucketGate) RateGate.builder().perSecond(rate, burst).ticker(time).sleeper(time).build();
-    ConcurrentLinkedQueue<Long> taken = new ConcurrentLinkedQueue<>();
     ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
-    CyclicBarrier start = new CyclicBarrier(threads);
-    List<Thread> workers = new ArrayList<>();
-    for (int t = 0; t < threads; t++) {
-      SplittableRandom random = new SplittableRandom(seed + t);
-      workers.add(
-          Thread.ofPlatform()
-              .start(
-                  () -> {
-                    try {
-                      start.await();
-                      for (int i = 0; i < 50; i++) {
-                        long at =
-                            switch (random.nextInt(3)) {
-                              case 0 -> gate.acquireAt(Long.MAX_VALUE);
-                              case 1 -> gate.acquireAt(random.nextLong(3 * interval + 1));
-                              default -> gate.acquireAt(0);
-                            };
-                        if (at != TokenBucketGate.REFUSED) {
-                          taken.add(at);
-                          long seen = time.peek();
-                          if (seen < at) {
-                            errors.add("returned before its permit: " + seen + " < " + at);
-                          }
-                        }
-                      }
-                    } catch (Exception e) {
-                      errors.add(e.toString());
-                    }
-                  }));
-    }
-    for (Thread w : workers) {
-      w.join();
-    }
+    long[] taken =
+        ConcurrentCallers.acquire(
+            gate,
+            threads,
+            50,
+            seed,
+            interval,
+            random -> {},
+            at -> {
+              long seen = time.peek();
+              if (seen < at) {
+                errors.add("returned before its permit: " + seen + " < " + at);
+              }
+            });
     assertThat(errors).isEmpty();
     assertThat(taken).isNotEmpty();
     assertThat(gate.waiting()).isZero();
-    Windows.assertWithinBound(taken.stream().mapToLong(Long::longValue).toArray(), rate, burst);
+    Windows.assertWithinBound(taken, rate, burst);
   }
 }
