@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -36,6 +37,10 @@ class WorkerPoolCancelRaceTest {
             .name("cancel-race")
             .threadFactory(threads)
             .build()) {
+      // The cancellers take each job soon after it was submitted, so it may be queued, starting,
+      // running or finishing, and cancel about half of them, by key or by handle.
+      LinkedBlockingQueue<Object> submitted = new LinkedBlockingQueue<>();
+      Object end = new Object();
       Thread[] cancellers = new Thread[2];
       for (int c = 0; c < cancellers.length; c++) {
         SplittableRandom random = new SplittableRandom(c);
@@ -43,20 +48,17 @@ class WorkerPoolCancelRaceTest {
             Thread.ofPlatform()
                 .start(
                     () -> {
-                      for (int i = 0; i < n; i++) {
-                        int key = random.nextInt(n);
-                        if (random.nextBoolean()) {
-                          pool.cancel(key);
-                        } else {
-                          synchronized (handles) {
-                            if (key < handles.size()) {
-                              handles.get(key).cancel();
-                            }
+                      try {
+                        for (Object next = submitted.take(); next != end; next = submitted.take()) {
+                          TaskHandle<?, ?> h = (TaskHandle<?, ?>) next;
+                          switch (random.nextInt(4)) {
+                            case 0 -> pool.cancel(h.key());
+                            case 1 -> h.cancel();
+                            default -> {} // left to complete
                           }
                         }
-                        if (i % 64 == 0) {
-                          Thread.onSpinWait();
-                        }
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                       }
                     });
       }
@@ -90,9 +92,11 @@ class WorkerPoolCancelRaceTest {
                     }
                   }
                 });
-        synchronized (handles) {
-          handles.add(handle);
-        }
+        handles.add(handle);
+        submitted.add(handle);
+      }
+      for (Thread c : cancellers) {
+        submitted.add(end); // one per canceller
       }
       for (Thread c : cancellers) {
         c.join();
