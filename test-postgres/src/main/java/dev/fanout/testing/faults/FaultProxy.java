@@ -98,12 +98,19 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicInteger connectionNumbers = new AtomicInteger();
   private final AtomicReference<@Nullable Trigger> armed = new AtomicReference<>();
   private final AtomicInteger accepted = new AtomicInteger();
+  /**
+   * Counts {@link #resetAll()} calls, so that a connection accepted before one and set up after
+   * its look at the open connections is reset too, not left open behind its back.
+   */
+  private final AtomicInteger resets = new AtomicInteger();
 
   // Guarded by lock; read without it where a stale value is harmless (it is re-read under lock).
   private volatile Mode mode = Mode.PASS;
   private volatile long delayNanos;
   private volatile boolean closed;
   private @Nullable ServerSocket listener;
+  /** The thread accepting on {@link #listener}. Guarded by lock. */
+  private @Nullable Thread acceptor;
 
   private FaultProxy(InetSocketAddress target, ServerSocket listener) {
     this.target = target;
@@ -181,6 +188,7 @@ public final class FaultProxy implements AutoCloseable {
    * @return how many connections were reset
    */
   public int resetAll() {
+    resets.incrementAndGet();
     List<Link> open = new ArrayList<>(links);
     for (Link link : open) {
       link.reset();
@@ -215,15 +223,27 @@ public final class FaultProxy implements AutoCloseable {
    * {@link #startListening()}. Idempotent.
    */
   public void stopListening() {
+    Thread accepting;
     lock.lock();
     try {
       ServerSocket current = listener;
       listener = null;
+      accepting = acceptor;
+      acceptor = null;
       if (current != null) {
         closeQuietly(current);
       }
     } finally {
       lock.unlock();
+    }
+    // A socket closed while a thread is blocked accepting on it still listens until that accept
+    // returns (the call holds on to it): wait for it, so that the port refuses from now on.
+    if (accepting != null) {
+      try {
+        accepting.join(JOIN_TIMEOUT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     int reset = resetAll();
     log.info("fault proxy {}: stopped listening ({} connections reset)", port, reset);
@@ -407,19 +427,18 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private void startAcceptor() {
-    ServerSocket socket;
     lock.lock();
     try {
-      socket = listener;
+      ServerSocket socket = listener;
+      if (socket != null && acceptor == null) {
+        acceptor = spawn("accept", () -> acceptLoop(socket));
+      }
     } finally {
       lock.unlock();
     }
-    if (socket != null) {
-      spawn("accept", () -> acceptLoop(socket));
-    }
   }
 
-  private void spawn(String what, Runnable body) {
+  private Thread spawn(String what, Runnable body) {
     Thread thread =
         Thread.ofPlatform()
             .name("fault-proxy-" + port + "-" + what)
@@ -434,6 +453,7 @@ public final class FaultProxy implements AutoCloseable {
                 });
     threads.add(thread);
     thread.start();
+    return thread;
   }
 
   private void acceptLoop(ServerSocket socket) {
@@ -447,6 +467,7 @@ public final class FaultProxy implements AutoCloseable {
         }
         return;
       }
+      int generation = resets.get();
       accepted.incrementAndGet();
       int number = connectionNumbers.incrementAndGet();
       if (closed) {
@@ -455,15 +476,32 @@ public final class FaultProxy implements AutoCloseable {
       }
       if (mode == Mode.BLACKHOLE) {
         Link link = new Link(number, client, null);
-        links.add(link);
+        if (!register(link, socket, generation)) {
+          continue;
+        }
         spawn(number + "-blackhole", () -> drain(link));
         continue;
       }
-      spawn(number + "-down", () -> connect(number, client));
+      spawn(number + "-down", () -> connect(number, client, socket, generation));
     }
   }
 
-  private void connect(int number, Socket client) {
+  /**
+   * Adds {@code link} to the open connections, and resets it at once if the proxy was closed, its
+   * listener stopped or every connection reset since {@code socket} accepted it (reading {@code
+   * generation}): such a connection was open when the fault came, so it must not survive it.
+   * Returns whether the link is open.
+   */
+  private boolean register(Link link, ServerSocket socket, int generation) {
+    links.add(link);
+    if (closed || socket.isClosed() || resets.get() != generation) {
+      link.reset();
+      return false;
+    }
+    return true;
+  }
+
+  private void connect(int number, Socket client, ServerSocket acceptedBy, int generation) {
     Socket server = new Socket();
     try {
       server.setTcpNoDelay(true);
@@ -476,9 +514,7 @@ public final class FaultProxy implements AutoCloseable {
       return;
     }
     Link link = new Link(number, client, server);
-    links.add(link);
-    if (closed) {
-      link.reset();
+    if (!register(link, acceptedBy, generation)) {
       return;
     }
     log.debug("fault proxy {}: connection {} open", port, number);

@@ -178,6 +178,58 @@ class FaultProxyTest {
   }
 
   @Test
+  void noConnectionAcceptedBeforeStopListeningSurvivesIt() throws Exception {
+    // Clients connect all the time, so that some are accepted and still being set up when the
+    // listener stops: those must be reset too, not join the open connections afterwards.
+    for (int round = 0; round < 10; round++) {
+      List<Socket> connected = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      List<Thread> connectors = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        connectors.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      while (!stop.get()) {
+                        Socket s = new Socket();
+                        try {
+                          s.connect(new InetSocketAddress(proxy.host(), proxy.port()), 200);
+                          connected.add(s);
+                        } catch (IOException refused) {
+                          closeQuietly(s);
+                        }
+                      }
+                    }));
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> connected.size() >= 20);
+      proxy.stopListening();
+      stop.set(true);
+      for (Thread t : connectors) {
+        t.join();
+      }
+      for (Socket s : connected) {
+        // Reset, or never accepted by the proxy (left in the listener's queue): either way no
+        // echo comes back.
+        s.setSoTimeout(500);
+        assertThatThrownBy(() -> roundTrip(s, "late"))
+            .as("round %d, a connection accepted before the listener stopped", round)
+            .isInstanceOf(IOException.class);
+        s.close();
+      }
+      assertThat(proxy.connections()).isZero();
+      proxy.startListening();
+    }
+  }
+
+  private static void closeQuietly(Socket s) {
+    try {
+      s.close();
+    } catch (IOException e) {
+      // nothing to do
+    }
+  }
+
+  @Test
   void closeEndsEveryThreadOfTheProxy() throws IOException {
     int baseline = Thread.activeCount();
     List<Socket> many = new ArrayList<>();
