@@ -1,5 +1,6 @@
 package dev.fanout.k8s;
 
+import dev.fanout.k8s.internal.ApiErrors;
 import dev.fanout.k8s.internal.Reconciler;
 import dev.fanout.k8s.internal.WatcherCounters;
 import dev.fanout.k8s.internal.WatcherMeters;
@@ -9,7 +10,6 @@ import dev.fanout.retry.Jitter;
 import dev.fanout.retry.RetryPolicy;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.RequestConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
@@ -20,7 +20,6 @@ import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -598,9 +597,9 @@ public final class NamespaceWatcher implements AutoCloseable {
         RetryPolicy.builder()
             .name("k8s-api")
             .maxAttempts(3)
-            .retryOn(Builder::isTransient)
-            .throttledWhen(Builder::isThrottled)
-            .retryAfter(Builder::retryAfter)
+            .retryOn(ApiErrors::isTransient)
+            .throttledWhen(ApiErrors::isThrottled)
+            .retryAfter(ApiErrors::retryAfter)
             .maxThrottles(3)
             .throttleBackoff(
                 Backoff.exponential(Duration.ofMillis(200), 2.0, Duration.ofSeconds(5))
@@ -612,32 +611,6 @@ public final class NamespaceWatcher implements AutoCloseable {
 
     private Builder(KubernetesClient client) {
       this.client = Objects.requireNonNull(client, "client must not be null");
-    }
-
-    private static boolean isThrottled(Throwable e) {
-      return e instanceof KubernetesClientException k && k.getCode() == 429;
-    }
-
-    /** The API server's hint: a Status with {@code details.retryAfterSeconds}. */
-    private static Optional<Duration> retryAfter(Throwable e) {
-      if (e instanceof KubernetesClientException k
-          && k.getStatus() != null
-          && k.getStatus().getDetails() != null
-          && k.getStatus().getDetails().getRetryAfterSeconds() != null) {
-        return Optional.of(Duration.ofSeconds(k.getStatus().getDetails().getRetryAfterSeconds()));
-      }
-      return Optional.empty();
-    }
-
-    private static boolean isTransient(Throwable e) {
-      if (e instanceof InterruptedException || e instanceof CancellationException) {
-        return false;
-      }
-      if (e instanceof KubernetesClientException k) {
-        int code = k.getCode();
-        return code == 0 || code == 429 || code >= 500; // no HTTP answer, throttled, server error
-      }
-      return e instanceof Exception;
     }
 
     /**
@@ -803,7 +776,7 @@ public final class NamespaceWatcher implements AutoCloseable {
      * deletion, finalizer edits), and their only retry layer: the watcher makes them on a client
      * derived from the given one without fabric8's own retries, so one fault is one failed
      * attempt here. By default 3 attempts with 100 ms doubling backoff (full jitter) for
-     * transient errors (no answer, 5xx); 429 is throttling, retried apart up to 3 times, waiting
+     * transient errors (no answer: a reset or refused connection, a timeout; or a 5xx); 429 is throttling, retried apart up to 3 times, waiting
      * at least the server's {@code retryAfterSeconds} (at most 1 min); other errors (409, 4xx)
      * are not retried. A persistent error ends a call within about a second (or the throttling
      * waits). A completion mark that still fails is retried again later, see {@link

@@ -206,11 +206,20 @@ final class FaultyApiServer implements AutoCloseable {
 
   /** As {@link #client(String)}, reaching the server at {@code masterUrl} (e.g. through a proxy). */
   KubernetesClient client(String userAgent, @Nullable String masterUrl) {
+    return client(userAgent, masterUrl, null);
+  }
+
+  /** As {@link #client(String, String)}, giving up on a request after {@code requestTimeout}. */
+  KubernetesClient client(
+      String userAgent, @Nullable String masterUrl, @Nullable Duration requestTimeout) {
     Config config;
     try (KubernetesClient mock = server.createClient()) {
       ConfigBuilder builder = new ConfigBuilder(mock.getConfiguration());
       if (masterUrl != null) {
         builder.withMasterUrl(masterUrl);
+      }
+      if (requestTimeout != null) {
+        builder.withRequestTimeout((int) requestTimeout.toMillis());
       }
       config =
           builder

@@ -60,6 +60,10 @@ class NamespaceWatcherFaultTest {
   }
 
   NamespaceWatcher watcher() {
+    return watcher(client);
+  }
+
+  NamespaceWatcher watcher(KubernetesClient client) {
     ProvisioningPlan creation =
         ProvisioningPlan.builder("tenant", "1")
             .step("certificate", recorder.sleeping(Duration.ofMillis(10)))
@@ -174,6 +178,36 @@ class NamespaceWatcherFaultTest {
       cluster.create("test101");
       await().atMost(Duration.ofSeconds(20)).until(() -> watcher.status().provisioned() == 1);
       assertThat(recorder.starts("test101", "certificate")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void anInformerListSlowerThanTheRequestTimeoutIsRetriedAndTheWatcherSyncsAndProvisions() {
+    // The user's client gives up on a request after 1 s; the first two lists answer after 3 s.
+    KubernetesClient impatient = server.client("impatient", null, Duration.ofSeconds(1));
+    FaultyApiServer.Fault slow =
+        server.slow(request("GET", "/api/v1/namespaces?"), Duration.ofSeconds(3), 2);
+    try (NamespaceWatcher watcher = watcher(impatient)) {
+      watcher.start();
+      await().atMost(Duration.ofSeconds(30)).until(() -> watcher.status().synced());
+      assertThat(slow.hits.get()).as("both slow lists were met").isEqualTo(2);
+      cluster.create("test101");
+      await().atMost(Duration.ofSeconds(20)).until(() -> watcher.status().provisioned() == 1);
+      assertThat(recorder.starts("test101", "certificate")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void anInformerListRefusedAsForbiddenIsNotTriedAgainAndTheWatcherNeverSyncs() {
+    // A missing RBAC rule does not heal by itself: the watcher says so once and does not sync.
+    FaultyApiServer.Fault forbidden = server.fail(request("GET", "/api/v1/namespaces?"), 403, -1);
+    try (NamespaceWatcher watcher = watcher()) {
+      watcher.start();
+      await()
+          .during(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(3))
+          .until(() -> !watcher.status().synced());
+      assertThat(forbidden.hits.get()).as("listed once, not again").isEqualTo(1);
     }
   }
 

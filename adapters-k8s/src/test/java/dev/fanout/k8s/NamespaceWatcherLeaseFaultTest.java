@@ -87,9 +87,46 @@ class NamespaceWatcherLeaseFaultTest {
     }
   }
 
-  /** One failover: a leads and provisions; its Lease calls break; b takes over and finishes. */
+  @Test
+  void leaseReadsAnsweredWithServerErrorsNeverLetTwoReplicasRunOneNamespace() {
+    for (int run = 1; run <= RUNS; run++) {
+      failover("re" + run, Calls.READS, lease -> server.fail(lease, 500, -1));
+    }
+  }
+
+  @Test
+  void leaseReadsThrottledNeverLetTwoReplicasRunOneNamespace() {
+    for (int run = 1; run <= RUNS; run++) {
+      failover("rt" + run, Calls.READS, lease -> server.fail(lease, 429, 1, -1));
+    }
+  }
+
+  @Test
+  void leaseReadsSlowerThanTheRenewDeadlineNeverLetTwoReplicasRunOneNamespace() {
+    for (int run = 1; run <= RUNS; run++) {
+      failover("rs" + run, Calls.READS, lease -> server.slow(lease, Duration.ofSeconds(8), -1));
+    }
+  }
+
+  /** Which of the leader's Lease calls break. */
+  enum Calls {
+    /** Its writes of the Lease: the body names it as the holder. */
+    RENEWALS,
+    /**
+     * Its reads of the Lease (each renewal starts with one), told from the other replica's by the
+     * User-Agent its client sends.
+     */
+    READS
+  }
+
   private void failover(
       String id, Function<Predicate<RecordedRequest>, FaultyApiServer.Fault> fault) {
+    failover(id, Calls.RENEWALS, fault);
+  }
+
+  /** One failover: a leads and provisions; its Lease calls break; b takes over and finishes. */
+  private void failover(
+      String id, Calls calls, Function<Predicate<RecordedRequest>, FaultyApiServer.Fault> fault) {
     String lease = "lease-" + id;
     StepRecorder aSteps = new StepRecorder("a-" + id);
     StepRecorder bSteps = new StepRecorder("b-" + id);
@@ -106,13 +143,20 @@ class NamespaceWatcherLeaseFaultTest {
     names.forEach(cluster::create);
     await().until(() -> aSteps.running.get() > 0);
 
-    // a's writes of the Lease (its renewals: the body names a as the holder) break.
-    Predicate<RecordedRequest> renewalsOfA =
-        r ->
-            r.getPath().contains("/leases/" + lease)
-                && !r.getMethod().equalsIgnoreCase("GET")
-                && FaultyApiServer.bodyOf(r).contains("\"a-" + id + "\"");
-    FaultyApiServer.Fault injected = fault.apply(renewalsOfA);
+    Predicate<RecordedRequest> callsOfA =
+        switch (calls) {
+          case RENEWALS ->
+              r ->
+                  r.getPath().contains("/leases/" + lease)
+                      && !r.getMethod().equalsIgnoreCase("GET")
+                      && FaultyApiServer.bodyOf(r).contains("\"a-" + id + "\"");
+          case READS ->
+              r ->
+                  r.getPath().contains("/leases/" + lease)
+                      && r.getMethod().equalsIgnoreCase("GET")
+                      && ("a-" + id).equals(FaultyApiServer.userAgentOf(r));
+        };
+    FaultyApiServer.Fault injected = fault.apply(callsOfA);
     await().atMost(Duration.ofSeconds(10)).until(() -> injected.hits.get() > 0);
 
     await()

@@ -19,13 +19,16 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.ExceptionHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
@@ -132,6 +135,34 @@ public final class Reconciler {
             ? settings.client().namespaces().runnableInformer(resync)
             : settings.client().namespaces().withLabelSelector(selector).runnableInformer(resync);
     informer.addEventHandler(events);
+    // fabric8 gives up on an informer whose first list fails (a timeout, a reset, a 5xx past the
+    // client's retries): the watcher would never sync. Transient errors are tried again (with the
+    // client's watch-reconnect backoff), before the first sync as after it.
+    informer.exceptionHandler(
+        (started, error) -> {
+          boolean retry =
+              !stopping
+                  && !ExceptionHandler.isDeserializationException(error)
+                  && (started || ApiErrors.isTransient(unwrap(error)));
+          if (retry) {
+            log.warn(
+                "{}: the namespace informer's {} failed, trying again: {}",
+                settings.name(),
+                started ? "watch" : "list",
+                unwrap(error).toString());
+          }
+          return retry;
+        });
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof CompletionException
+            || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   /** Starts the informer; events begin to arrive once it has listed the namespaces. */
