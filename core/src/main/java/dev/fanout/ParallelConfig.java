@@ -1,5 +1,7 @@
 package dev.fanout;
 
+import dev.fanout.rate.RateGate;
+import dev.fanout.retry.RetryPolicy;
 import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -120,8 +122,31 @@ public record ParallelConfig(
   }
 
   /**
-   * A builder that starts from no limits at all: 10 workers, no timeouts, no rate spacing, no
-   * retries, collect-all, 30 s shutdown timeout.
+   * The per-call policies this config stands for, as a {@link WorkerPool} built from it applies
+   * them to every task: retry ({@link RetryPolicy#ofRetries(int)
+   * ofRetries(maxRetries)}, none when 0), then a gate of {@code rateSpacing} between attempts, then
+   * the {@code taskTimeout} on each attempt (when set). Each call makes a new composition with a
+   * gate of its own; add to it with a {@link Policies.Builder} of your own where you need more (a
+   * circuit breaker, keyed gates).
+   */
+  public Policies<Object> policies() {
+    Policies.Builder<Object> composition =
+        Policies.builder()
+            .retry(
+                maxRetries == 0
+                    ? RetryPolicy.none()
+                    : RetryPolicy.ofRetries(maxRetries))
+            .rateGate(RateGate.spacing(rateSpacing));
+    if (taskTimeout != null) {
+      composition.attemptTimeout(taskTimeout);
+    }
+    return composition.build();
+  }
+
+  /**
+   * A builder that starts from <b>no limits at all</b>, not from {@link #defaults()}: 10 workers,
+   * no timeouts, no rate spacing, no retries, collect-all, 30 s shutdown timeout. Start from a
+   * preset with {@code ParallelConfig.defaults().toBuilder()}.
    */
   public static Builder builder() {
     return new Builder();

@@ -123,9 +123,9 @@ public final class WorkerPool implements AutoCloseable {
   private final ParallelConfig config;
   private final ThreadFactory threadFactory;
   private final @Nullable PoolMeters meters;
-  private final RetryPolicy retryPolicy;
-  private final Function<Object, ? extends RateGate> gateForKey;
+  private final Policies<Object> policies;
   private final RetryListener retryCounter;
+  private final Policies.Scheduler attemptTimer = this::schedule;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition workersGone = lock.newCondition();
@@ -144,7 +144,6 @@ public final class WorkerPool implements AutoCloseable {
   private boolean accepting = true;
   private boolean closed;
   private @Nullable ScheduledThreadPoolExecutor timer;
-  private final Ticker ticker;
   private final Duration interruptGrace;
 
   private final LongAdder completed = new LongAdder();
@@ -153,7 +152,6 @@ public final class WorkerPool implements AutoCloseable {
 
   private WorkerPool(Builder builder) {
     this.config = builder.config;
-    this.ticker = builder.ticker;
     this.interruptGrace = builder.interruptGrace;
     this.name = builder.name != null ? builder.name : "pool-" + POOL_IDS.incrementAndGet();
     this.threadFactory =
@@ -162,21 +160,7 @@ public final class WorkerPool implements AutoCloseable {
             : Thread.ofVirtual().name("fanout-" + name + "-", 0).factory();
     this.meters =
         builder.registry == null ? null : new PoolMeters(builder.registry, name, new Meters());
-    this.retryPolicy =
-        builder.retryPolicy != null
-            ? builder.retryPolicy
-            : config.maxRetries() == 0
-                ? RetryPolicy.none()
-                : RetryPolicy.ofRetries(config.maxRetries()).toBuilder().name(name).build();
-    if (builder.gateForKey != null) {
-      this.gateForKey = builder.gateForKey;
-    } else {
-      RateGate gate =
-          builder.rateGate != null
-              ? builder.rateGate
-              : RateGate.spacing(config.rateSpacing());
-      this.gateForKey = key -> gate;
-    }
+    this.policies = builder.policies(name);
     this.retryCounter =
         event -> {
           retried.increment();
@@ -725,7 +709,8 @@ public final class WorkerPool implements AutoCloseable {
       return System.nanoTime(); // cancelled between being taken and this thread starting
     }
     long start = job.startNanos;
-    Outcome<Object> outcome = retryPolicy.execute(job, retryCounter);
+    Outcome<Object> outcome =
+        policies.execute(job.key, job, retryCounter, job::isCompleted, attemptTimer);
     long end = System.nanoTime();
     Duration elapsed = Duration.ofNanos(end - start);
     Result<Object, Object> result =
@@ -743,85 +728,6 @@ public final class WorkerPool implements AutoCloseable {
     }
     job.complete(result, true);
     return job.fanOut != null && job.fanOut.handsOverQuickly ? end : System.nanoTime();
-  }
-
-  /** One attempt: pass the key's rate gate, then call the task under the per-task timeout. */
-  private @Nullable Object attempt(Job job) throws Exception {
-    gateForKey.apply(job.key).acquire();
-    Duration taskTimeout = config.taskTimeout();
-    if (taskTimeout == null) {
-      return job.task.call(job.key);
-    }
-    long limit = taskTimeout.toNanos();
-    AttemptTimer timer = new AttemptTimer(job);
-    ScheduledFuture<?> scheduled = schedule(timer, limit);
-    long started = ticker.read();
-    Object value;
-    try {
-      value = job.task.call(job.key);
-    } catch (Exception e) {
-      if (timer.end() | ticker.read() - started > limit) {
-        TaskTimeoutException timeout = new TaskTimeoutException(job.key, taskTimeout);
-        timeout.addSuppressed(e);
-        throw timeout;
-      }
-      throw e;
-    } finally {
-      if (scheduled != null) {
-        scheduled.cancel(false);
-      }
-    }
-    // The timer may have been starved (a busy machine): the clock decides as well, so an attempt
-    // that overran is never reported as a success.
-    if (timer.end() | ticker.read() - started > limit) {
-      throw new TaskTimeoutException(job.key, taskTimeout);
-    }
-    return value;
-  }
-
-  /**
-   * Interrupts one attempt of a job when its timeout passes. Both sides run under the pool lock,
-   * so the interrupt reaches exactly that attempt and never the next one.
-   */
-  private final class AttemptTimer implements Runnable {
-    private final Job job;
-    private boolean ended; // guarded by lock
-    private boolean fired; // guarded by lock
-
-    AttemptTimer(Job job) {
-      this.job = job;
-    }
-
-    @Override
-    public void run() {
-      lock.lock();
-      try {
-        Thread thread = job.thread;
-        if (!ended && job.state == Job.RUNNING && thread != null) {
-          fired = true;
-          thread.interrupt();
-        }
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /**
-     * Ends the attempt; returns whether the timeout fired. If it did, the interrupt it caused is
-     * cleared (unless the whole job was cancelled, whose interrupt must stand).
-     */
-    boolean end() {
-      lock.lock();
-      try {
-        ended = true;
-        if (fired && !job.isCompleted()) {
-          Thread.interrupted();
-        }
-        return fired;
-      } finally {
-        lock.unlock();
-      }
-    }
   }
 
   /**
@@ -975,7 +881,7 @@ public final class WorkerPool implements AutoCloseable {
     @Nullable Job job; // guarded by lock
   }
 
-  /** One run of one key; calling it makes one attempt. */
+  /** One run of one key; calling it calls the task once (the pool's policies go around it). */
   private final class Job implements Callable<@Nullable Object> {
     static final int QUEUED = 0;
     static final int RUNNING = 1;
@@ -1039,7 +945,7 @@ public final class WorkerPool implements AutoCloseable {
 
     @Override
     public @Nullable Object call() throws Exception {
-      return attempt(this);
+      return task.call(key);
     }
 
     @Override
@@ -1262,10 +1168,11 @@ public final class WorkerPool implements AutoCloseable {
     private @Nullable String name;
     private @Nullable MeterRegistry registry;
     private @Nullable ThreadFactory threadFactory;
+    private @Nullable Policies<Object> policies;
     private @Nullable RetryPolicy retryPolicy;
     private @Nullable RateGate rateGate;
     private @Nullable Function<Object, ? extends RateGate> gateForKey;
-    private Ticker ticker = Ticker.systemTicker();
+    private @Nullable Ticker ticker;
     private Duration interruptGrace = Duration.ofSeconds(5);
 
     private Builder(ParallelConfig config) {
@@ -1291,6 +1198,23 @@ public final class WorkerPool implements AutoCloseable {
      */
     public Builder threadFactory(ThreadFactory threadFactory) {
       this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+      return this;
+    }
+
+    /**
+     * The policies every task runs under, in their order (see {@link Policies}): they replace the
+     * composition the pool would otherwise build from its config ({@link
+     * ParallelConfig#policies()}: retry from {@code maxRetries}, the {@code rateSpacing} gate, the
+     * {@code taskTimeout}), so those three settings of the config are not used. The keys the pool
+     * runs tasks for are the keys the policies see (a keyed gate's function gets them).
+     *
+     * @throws IllegalStateException at {@link #build()} if {@link #retryPolicy}, {@link #rateGate},
+     *     {@link #rateGates} or {@link #ticker} was set too: those shape the default composition
+     *     only
+     */
+    @SuppressWarnings("unchecked")
+    public Builder policies(Policies<?> policies) {
+      this.policies = (Policies<Object>) Objects.requireNonNull(policies, "policies");
       return this;
     }
 
@@ -1361,9 +1285,50 @@ public final class WorkerPool implements AutoCloseable {
       return this;
     }
 
-    /** Builds the pool. It holds no thread until work arrives. */
+    /**
+     * Builds the pool. It holds no thread until work arrives.
+     *
+     * @throws IllegalStateException if {@link #policies} and one of the settings of the default
+     *     composition were both set
+     */
     public WorkerPool build() {
+      if (policies != null
+          && (retryPolicy != null || rateGate != null || gateForKey != null || ticker != null)) {
+        throw new IllegalStateException(
+            "policies replace the default composition: set retryPolicy, rateGate, rateGates and"
+                + " ticker in the Policies given, not on the pool's builder");
+      }
       return new WorkerPool(this);
+    }
+
+    /**
+     * The given policies, or the default composition: retry, then the rate gate, then the attempt
+     * timeout, from the config unless the builder's settings replace them.
+     */
+    private Policies<Object> policies(String poolName) {
+      if (policies != null) {
+        return policies;
+      }
+      Policies.Builder<Object> composition = Policies.builder();
+      composition.retry(
+          retryPolicy != null
+              ? retryPolicy
+              : config.maxRetries() == 0
+                  ? RetryPolicy.none()
+                  : RetryPolicy.ofRetries(config.maxRetries()).toBuilder().name(poolName).build());
+      if (gateForKey != null) {
+        composition.rateGates(gateForKey);
+      } else {
+        composition.rateGate(
+            rateGate != null ? rateGate : RateGate.spacing(config.rateSpacing()));
+      }
+      if (config.taskTimeout() != null) {
+        composition.attemptTimeout(config.taskTimeout());
+      }
+      if (ticker != null) {
+        composition.ticker(ticker);
+      }
+      return composition.build();
     }
   }
 }
