@@ -10,6 +10,7 @@ module dev.fanout.core {
 
   exports dev.fanout;
   exports dev.fanout.chunk;
+  exports dev.fanout.context;
   exports dev.fanout.lease;
   exports dev.fanout.rate;
   exports dev.fanout.retry;

@@ -1,5 +1,6 @@
 package dev.fanout;
 
+import dev.fanout.context.ContextPropagator;
 import dev.fanout.internal.Cancelled;
 import dev.fanout.internal.Names;
 import dev.fanout.internal.NoProgress;
@@ -124,6 +125,7 @@ public final class WorkerPool implements AutoCloseable {
   private final ThreadFactory threadFactory;
   private final @Nullable PoolMeters meters;
   private final Policies<Object> policies;
+  private final ContextPropagator propagator;
   private final RetryListener retryCounter;
   private final Policies.Scheduler attemptTimer = this::schedule;
 
@@ -161,6 +163,7 @@ public final class WorkerPool implements AutoCloseable {
     this.meters =
         builder.registry == null ? null : new PoolMeters(builder.registry, name, new Meters());
     this.policies = builder.policies(name);
+    this.propagator = builder.propagator;
     this.retryCounter =
         event -> {
           retried.increment();
@@ -344,6 +347,7 @@ public final class WorkerPool implements AutoCloseable {
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(whileRunning, "whileRunning");
     Task<Object, Object> untypedTask = (Task<Object, Object>) task;
+    @Nullable Object context = propagator.capture();
     Job handleOwner;
     List<Thread> started;
     lock.lock();
@@ -351,20 +355,22 @@ public final class WorkerPool implements AutoCloseable {
       ensureAccepting();
       Job current = keyed.get(key);
       if (current == null) {
-        handleOwner = keyedJob(key, untypedTask);
+        handleOwner = keyedJob(key, untypedTask, context);
         keyed.put(key, handleOwner);
         enqueue(handleOwner);
       } else if (current.state == Job.QUEUED) {
         current.task = untypedTask;
+        current.context = context;
         handleOwner = current;
       } else if (whileRunning == WhileRunning.JOIN && !current.isCompleted()) {
         handleOwner = current;
       } else {
         if (current.rerun == null) {
-          current.rerun = keyedJob(key, untypedTask);
+          current.rerun = keyedJob(key, untypedTask, context);
           current.rerun.state = Job.PENDING;
         } else {
           current.rerun.task = untypedTask;
+          current.rerun.context = context;
         }
         handleOwner = current.rerun;
       }
@@ -376,8 +382,8 @@ public final class WorkerPool implements AutoCloseable {
     return (TaskHandle<K, V>) Objects.requireNonNull(handleOwner.handle);
   }
 
-  private Job keyedJob(Object key, Task<Object, Object> task) {
-    return new Job(key, task, null, this);
+  private Job keyedJob(Object key, Task<Object, Object> task, @Nullable Object context) {
+    return new Job(key, task, context, null, this);
   }
 
   /**
@@ -910,6 +916,8 @@ public final class WorkerPool implements AutoCloseable {
     /** A hash code that costs nothing to compute (the identity hash does, once per object). */
     private final int hash = ThreadLocalRandom.current().nextInt();
     volatile Task<Object, Object> task; // replaced by coalescing while queued (under lock)
+    /** The submitter's context, restored around each attempt; replaced with the task. */
+    volatile @Nullable Object context;
     /** The result, set once by whoever completes the job, before its fan-out counts it done. */
     @Nullable Result<Object, Object> result;
     /** When a worker took the job; 0 until then. Set under lock. */
@@ -923,10 +931,12 @@ public final class WorkerPool implements AutoCloseable {
     Job(
         Object key,
         Task<Object, Object> task,
+        @Nullable Object context,
         @Nullable FanOut fanOut,
         @Nullable WorkerPool keyedPool) {
       this.key = key;
       this.task = task;
+      this.context = context;
       this.fanOut = fanOut;
       this.keyedPool = keyedPool;
       this.createdNanos = fanOut != null ? fanOut.startNanos : System.nanoTime();
@@ -945,7 +955,9 @@ public final class WorkerPool implements AutoCloseable {
 
     @Override
     public @Nullable Object call() throws Exception {
-      return task.call(key);
+      try (ContextPropagator.Scope restored = propagator.restore(context)) {
+        return task.call(key);
+      }
     }
 
     @Override
@@ -1028,6 +1040,7 @@ public final class WorkerPool implements AutoCloseable {
         FanOutOptions options,
         @Nullable ResultChannel<Object, Object> channel) {
       int total = keys.size();
+      @Nullable Object context = propagator.capture();
       this.jobs = new Job[total];
       this.byKey = HashMap.newHashMap(total);
       int index = 0;
@@ -1038,7 +1051,7 @@ public final class WorkerPool implements AutoCloseable {
         if (index == total) {
           throw new ConcurrentModificationException("keys changed while the fan-out read them");
         }
-        Job job = new Job(key, (Task<Object, Object>) task, this, null);
+        Job job = new Job(key, (Task<Object, Object>) task, context, this, null);
         if (byKey.putIfAbsent(key, job) != null) {
           throw new IllegalArgumentException(
               "keys must be distinct, but " + key + " appears twice (index " + index + ")");
@@ -1173,6 +1186,7 @@ public final class WorkerPool implements AutoCloseable {
     private @Nullable RateGate rateGate;
     private @Nullable Function<Object, ? extends RateGate> gateForKey;
     private @Nullable Ticker ticker;
+    private ContextPropagator propagator = ContextPropagator.mdc();
     private Duration interruptGrace = Duration.ofSeconds(5);
 
     private Builder(ParallelConfig config) {
@@ -1265,6 +1279,18 @@ public final class WorkerPool implements AutoCloseable {
      */
     public Builder ticker(Ticker ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker must not be null");
+      return this;
+    }
+
+    /**
+     * What context of the submitting thread every attempt of a task runs with: captured when the
+     * task is submitted (or the fan-out started; a coalesced submission brings its own), restored
+     * around each attempt on the worker's thread and taken away after it; {@link
+     * ContextPropagator#mdc()} (the SLF4J MDC) unless set, {@link ContextPropagator#none()} for
+     * nothing.
+     */
+    public Builder contextPropagator(ContextPropagator propagator) {
+      this.propagator = Objects.requireNonNull(propagator, "contextPropagator must not be null");
       return this;
     }
 
