@@ -9,6 +9,8 @@ module dev.fanout.core {
   requires static org.jspecify;
 
   exports dev.fanout;
+  exports dev.fanout.breaker;
+  exports dev.fanout.bulkhead;
   exports dev.fanout.chunk;
   exports dev.fanout.context;
   exports dev.fanout.lease;
