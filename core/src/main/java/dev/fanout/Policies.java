@@ -1,5 +1,7 @@
 package dev.fanout;
 
+import dev.fanout.breaker.CircuitBreaker;
+import dev.fanout.bulkhead.Bulkhead;
 import dev.fanout.rate.KeyedRateGates;
 import dev.fanout.rate.RateGate;
 import dev.fanout.retry.Outcome;
@@ -263,6 +265,19 @@ public final class Policies<K> {
     /** Retries what is inside, per {@code policy}. */
     public Builder<K> retry(RetryPolicy policy) {
       stages.add(new Stage.Retry(Objects.requireNonNull(policy, "retry must not be null")));
+      return this;
+    }
+
+    /** Asks {@code breaker} for each call that reaches this point, and tells it the outcome. */
+    public Builder<K> circuitBreaker(CircuitBreaker breaker) {
+      stages.add(
+          new Stage.Breaker(Objects.requireNonNull(breaker, "circuitBreaker must not be null")));
+      return this;
+    }
+
+    /** Lets at most {@code bulkhead}'s limit of calls inside at once. */
+    public Builder<K> bulkhead(Bulkhead bulkhead) {
+      stages.add(new Stage.Isolation(Objects.requireNonNull(bulkhead, "bulkhead must not be null")));
       return this;
     }
 

@@ -1,5 +1,7 @@
 package dev.fanout;
 
+import dev.fanout.breaker.CircuitBreaker;
+import dev.fanout.bulkhead.Bulkhead;
 import dev.fanout.rate.RateGate;
 import dev.fanout.retry.Outcome;
 import dev.fanout.retry.RetryPolicy;
@@ -19,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * composition knows every kind, and each is a small value.
  */
 sealed interface Stage<K>
-    permits Stage.Retry, Stage.Gate, Stage.KeyedGate,
+    permits Stage.Retry, Stage.Breaker, Stage.Isolation, Stage.Gate, Stage.KeyedGate,
         Stage.AttemptTimeout {
 
   /** Runs {@code next} under this policy, for {@code execution}. */
@@ -60,6 +62,36 @@ sealed interface Stage<K>
     @Override
     public String toString() {
       return "retry(" + policy.name() + ", " + policy.maxAttempts() + " attempts)";
+    }
+  }
+
+  /** {@link Policies.Builder#circuitBreaker}. */
+  record Breaker(CircuitBreaker breaker) implements Stage<Object> {
+    @Override
+    public <T extends @Nullable Object> T run(
+        Policies.Execution<Object> execution, Policies<Object> policies, Callable<? extends T> next)
+        throws Exception {
+      return breaker.call(next);
+    }
+
+    @Override
+    public String toString() {
+      return "circuitBreaker(" + breaker.name() + ")";
+    }
+  }
+
+  /** {@link Policies.Builder#bulkhead}. */
+  record Isolation(Bulkhead bulkhead) implements Stage<Object> {
+    @Override
+    public <T extends @Nullable Object> T run(
+        Policies.Execution<Object> execution, Policies<Object> policies, Callable<? extends T> next)
+        throws Exception {
+      return bulkhead.call(next);
+    }
+
+    @Override
+    public String toString() {
+      return "bulkhead(" + bulkhead.name() + ", " + bulkhead.maxConcurrent() + ")";
     }
   }
 

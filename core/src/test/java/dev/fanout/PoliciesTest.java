@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.fanout.breaker.CircuitBreaker;
+import dev.fanout.bulkhead.Bulkhead;
+import dev.fanout.bulkhead.BulkheadFullException;
 import dev.fanout.rate.RateGate;
 import dev.fanout.retry.Backoff;
 import dev.fanout.retry.Outcome;
@@ -243,6 +246,75 @@ class PoliciesTest {
     }
     assertThat(passed.get("a")).hasValue(1);
     assertThat(passed.get("b")).as("every attempt passes the key's gate").hasValue(2);
+  }
+
+  @Test
+  void aRetryAroundABreakerWaitsOutTheOpenBreakerAndTheTrialCallCloses() {
+    FakeTime time = FakeTime.autoAdvancing();
+    CircuitBreaker breaker =
+        CircuitBreaker.builder()
+            .name("eks")
+            .consecutiveFailures(2)
+            .openDuration(Duration.ofSeconds(10))
+            .halfOpenCalls(1)
+            .ticker(time)
+            .build();
+    RetryPolicy retry =
+        RetryPolicy.builder()
+            .maxAttempts(4)
+            .backoff(Backoff.fixed(Duration.ofMillis(1)))
+            .ticker(time)
+            .sleeper(time)
+            .build();
+    Policies<String> policies = Policies.<String>builder().retry(retry).circuitBreaker(breaker).build();
+    AtomicInteger calls = new AtomicInteger();
+
+    Outcome<String> outcome =
+        policies.execute(
+            "k",
+            () -> {
+              if (calls.incrementAndGet() <= 2) {
+                throw new IOException("down");
+              }
+              return "up";
+            });
+
+    // Two failures open the breaker; the third attempt (1 ms later) is refused without a call
+    // and the retry waits the breaker's remaining open time, its hint; the fourth attempt is the
+    // trial call, exactly when the breaker half-opens, and succeeds.
+    assertThat(outcome).isEqualTo(new Outcome.Success<>("up", 3, 0, 0));
+    assertThat(time.waits())
+        .containsExactly(Duration.ofMillis(1), Duration.ofMillis(1), Duration.ofMillis(9_999));
+    assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
+  }
+
+  @Test
+  void aFullBulkheadRefusesTheCallThatFindsNoRoom() throws Exception {
+    Bulkhead bulkhead = Bulkhead.of(1);
+    Policies<String> policies = Policies.<String>builder().bulkhead(bulkhead).build();
+    CountDownLatch inside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Thread holder =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    policies.call("a", () -> {
+                      inside.countDown();
+                      return release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                    });
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+    inside.await();
+
+    assertThatThrownBy(() -> policies.call("b", () -> "no room"))
+        .isInstanceOf(BulkheadFullException.class);
+    release.countDown();
+    holder.join();
+    assertThat(policies.call("c", () -> "room again")).isEqualTo("room again");
+    assertThat(bulkhead.available()).isEqualTo(1);
   }
 
   @Test

@@ -1,9 +1,11 @@
 package dev.fanout.breaker;
 
 import dev.fanout.internal.Durations;
+import dev.fanout.retry.RetryAfter;
 import java.io.Serial;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Thrown by {@link CircuitBreaker#call} instead of running the task: the breaker is open, or
@@ -12,7 +14,7 @@ import java.util.Objects;
  * <p>While a breaker is open every call is refused this way, so the exception carries no stack
  * trace.
  */
-public final class CallNotPermittedException extends RuntimeException {
+public final class CallNotPermittedException extends RuntimeException implements RetryAfter {
   @Serial private static final long serialVersionUID = 1L;
 
   private final String name;
@@ -64,7 +66,17 @@ public final class CallNotPermittedException extends RuntimeException {
    * How long the breaker was still to stay open when it refused; {@link Duration#ZERO} when it was
    * half-open (a trial permit may come back at any time).
    */
-  public Duration retryAfter() {
+  public Duration remainingOpen() {
     return retryAfter;
+  }
+
+  /**
+   * The {@link #remainingOpen()} time as a hint for a {@link dev.fanout.retry.RetryPolicy} around
+   * the breaker: its next attempt waits at least until the breaker lets a trial call through
+   * (capped by the policy's {@code maxRetryAfter}); empty when half-open.
+   */
+  @Override
+  public Optional<Duration> retryAfter() {
+    return retryAfter.isZero() ? Optional.empty() : Optional.of(retryAfter);
   }
 }

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *     .build();
  *
  * List<String> clusters = breaker.call(() -> eks.listClusters(account));
- * // throws CallNotPermittedException (with retryAfter()) while open
+ * // throws CallNotPermittedException (with remainingOpen()) while open
  * }
  *
  * <h2>States</h2>

@@ -18,7 +18,7 @@
  * try {
  *   return breaker.call(() -> eks.listClusters(account));
  * } catch (CallNotPermittedException e) {
- *   return fallback(account, e.retryAfter()); // open: the task was not called
+ *   return fallback(account, e.remainingOpen()); // open: the task was not called
  * }
  * }
  *

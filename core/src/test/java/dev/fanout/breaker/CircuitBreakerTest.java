@@ -258,7 +258,7 @@ class CircuitBreakerTest {
             e -> {
               assertThat(e.name()).isEqualTo("svc");
               assertThat(e.state()).isEqualTo(State.OPEN);
-              assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(18));
+              assertThat(e.remainingOpen()).isEqualTo(Duration.ofSeconds(18));
               assertThat(e.getStackTrace()).isEmpty();
               assertThat(e).hasMessage("circuit breaker 'svc' is OPEN: calls are permitted again in 18s");
             });
@@ -271,7 +271,7 @@ class CircuitBreakerTest {
             CallNotPermittedException.class,
             e -> {
               assertThat(e.state()).isEqualTo(State.HALF_OPEN);
-              assertThat(e.retryAfter()).isEqualTo(Duration.ZERO);
+              assertThat(e.remainingOpen()).isEqualTo(Duration.ZERO);
             });
     cb.onSuccess();
     assertThat(cb.call(() -> "ok")).isEqualTo("ok");

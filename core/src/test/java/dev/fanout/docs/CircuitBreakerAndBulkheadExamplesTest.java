@@ -47,7 +47,7 @@ class CircuitBreakerAndBulkheadExamplesTest {
     assertThatThrownBy(() -> breaker.call(() -> listClusters("a1"))) // not called: fail fast
         .isInstanceOfSatisfying(
             CallNotPermittedException.class,
-            e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(30)));
+            e -> assertThat(e.remainingOpen()).isEqualTo(Duration.ofSeconds(30)));
     time.advance(Duration.ofSeconds(30));
     for (int i = 0; i < 3; i++) {
       assertThat(breaker.call(() -> List.of("prod"))).containsExactly("prod");
