@@ -279,8 +279,8 @@ public final class JdbcIdempotentSink<E, K> implements IdempotentSink<E> {
   }
 
   /**
-   * The ids of rows whose {@code timeColumn} is at or after {@code since}: the pre-fetch of the
-   * original system ("the last 30 days per provider"), to pass to
+   * The ids of rows whose {@code timeColumn} is at or after {@code since} (for example the last 30 days
+   * of one provider's events): a pre-fetch of known ids to pass to
    * {@link dev.fanout.chunk.ChunkProcessor.Builder#existingIds}.
    *
    * @throws IllegalArgumentException if {@code timeColumn} is not a plain SQL identifier
