@@ -43,8 +43,8 @@ import software.amazon.awssdk.services.sts.model.AssumeRoleRequest;
 import software.amazon.awssdk.services.sts.model.Credentials;
 
 /**
- * Finds the EKS clusters of many AWS accounts in many regions at once: the multi-account CLI's
- * parallel scan, on a {@link WorkerPool}.
+ * Finds the EKS clusters of many AWS accounts in many regions at once, in parallel on a {@link
+ * WorkerPool}.
  *
  * {@snippet :
  * try (AwsClients clients = AwsClients.create()) {
@@ -274,7 +274,7 @@ public final class AccountScanner {
     Map<String, List<EksCluster>> byAccount = report.clustersByAccount();
     for (Account account : accounts) {
       if (!failed.contains(account.id())) {
-        log.info(
+        log.debug(
             "Account {}: {} clusters found in {} regions",
             account.id(),
             byAccount.getOrDefault(account.id(), List.of()).size(),
@@ -344,7 +344,7 @@ public final class AccountScanner {
             if (active) {
               accounts.add(new Account(a.id(), a.name(), a.email()));
             } else {
-              log.info(
+              log.debug(
                   "Skipping account {} ({}): not ACTIVE",
                   a.id(),
                   a.stateAsString() != null ? a.stateAsString() : a.statusAsString());

@@ -112,9 +112,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Logs and meters</h2>
  *
- * INFO lines in the original watcher's words ({@code Creating the namespace test101}, {@code
- * Processing namespace creation: test101}, then the plan's {@linkplain PlanReport#summary()
- * summary}). With a {@link Builder#meterRegistry registry}: {@code fanout.k8s.namespaces.inflight},
+ * One INFO line per plan run, the plan's {@linkplain PlanReport#summary() summary}; the lines per
+ * namespace event ({@code Creating the namespace test101}, {@code Processing namespace creation:
+ * test101}) are at DEBUG. With a {@link Builder#meterRegistry registry}: {@code fanout.k8s.namespaces.inflight},
  * {@code fanout.k8s.leader}, {@code fanout.k8s.plans}, {@code fanout.k8s.step.duration}, {@code
  * fanout.k8s.steps.not.run}, and the pool's {@code fanout.pool.*}, all tagged with the watcher's
  * name.
