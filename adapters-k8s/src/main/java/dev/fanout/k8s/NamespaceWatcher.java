@@ -40,28 +40,7 @@ import org.slf4j.LoggerFactory;
  * Operator SDK, for namespaces, on fabric8. A fabric8 informer watches Namespaces (optionally
  * those matching a label selector) and feeds a keyed {@link dev.fanout.WorkerPool}.
  *
- * {@snippet :
- * ProvisioningPlan creation = ProvisioningPlan.builder("tenant", "1")
- *     .step("certificate", acm::requestCertificate)
- *     .step("sqs-queues", sqs::createQueues)
- *     .step("dns-record", route53::upsertRecord, "certificate")
- *     .build();
- * ProvisioningPlan deletion = ProvisioningPlan.builder("tenant-cleanup", "1")
- *     .step("dns-record", route53::deleteRecord)
- *     .step("certificate", acm::deleteCertificate, "dns-record")
- *     .step("sqs-queues", sqs::deleteQueues)
- *     .build();
- *
- * try (NamespaceWatcher watcher = NamespaceWatcher.builder(client)
- *         .labelSelector("fanout.dev/provision=true")
- *         .creationPlan(creation)
- *         .deletionPlan(deletion)
- *         .maxConcurrentNamespaces(16)
- *         .build()) {
- *   watcher.start();
- *   awaitShutdownSignal();
- * } // stops the informer, drains in-flight work up to the shutdown timeout, then cancels
- * }
+ * {@snippet file="dev/fanout/k8s/snippets/NamespaceWatcherSnippets.java" region="watch"}
  *
  * <h2>Guarantees</h2>
  *
