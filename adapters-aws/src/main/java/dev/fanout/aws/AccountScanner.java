@@ -46,19 +46,7 @@ import software.amazon.awssdk.services.sts.model.Credentials;
  * Finds the EKS clusters of many AWS accounts in many regions at once, in parallel on a {@link
  * WorkerPool}.
  *
- * {@snippet :
- * try (AwsClients clients = AwsClients.create()) {
- *   AccountScanner scanner = AccountScanner.builder(clients)
- *       .accounts(AccountSource.organization())
- *       .credentials(AccountCredentials.assumeRole("OrganizationAccountAccessRole"))
- *       .regions("eu-west-1", "eu-central-1", "us-east-1")
- *       .build();
- *   ScanReport report = scanner.scan();
- *   log.info(report.summary()); // 37 clusters in 10 accounts x 3 regions (...): 9 successful, 1 errors in 4.2 s
- *   KubeconfigWriter.builder(Path.of(System.getProperty("user.home"), ".kube", "config"))
- *       .build()
- *       .write(report.clusters());
- * }
+ * {@snippet file="dev/fanout/aws/snippets/AwsSnippets.java" region="scan"}
  * }
  *
  * <h2>What a scan does</h2>

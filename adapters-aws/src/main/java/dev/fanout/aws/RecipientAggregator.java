@@ -40,15 +40,7 @@ import software.amazon.awssdk.services.sts.model.Credentials;
  * to the topic (SES v2 {@code ListContacts}, {@code FilteredStatus=OPT_IN}, page by page); then
  * de-duplicate the addresses across customers without regard to letter case.
  *
- * {@snippet :
- * try (AwsClients clients = AwsClients.create()) {
- *   RecipientAggregator aggregator = RecipientAggregator.builder(clients)
- *       .customers(CustomerMapping.load(Path.of("customers.yaml")))
- *       .build();
- *   RecipientReport report = aggregator.aggregate("aws-calendar");
- *   log.info(report.summary()); // 150 unique recipients from 5 customers (4 successful, 1 errors)
- *   report.errors().forEach((code, error) -> log.warn("{}: {}", code, error.getMessage()));
- * }
+ * {@snippet file="dev/fanout/aws/snippets/AwsSnippets.java" region="aggregate"}
  * }
  *
  * <p>Each customer is one task of a {@link WorkerPool} fan-out, keyed by customer code: one
