@@ -1,8 +1,14 @@
 /**
- * fanout testkit: conformance tests that every implementation of a fanout SPI runs.
+ * fanout testkit: test support for users of fanout.
  *
- * <p>{@link dev.fanout.testkit.AbstractClaimLeaseRepositoryTest} checks a {@code
- * ClaimLeaseRepository}.
+ * <ul>
+ *   <li>{@link dev.fanout.testkit.FakeTime}: a {@code Ticker} and {@code Sleeper} that move only
+ *       when the test moves them, for rate gates, retry policies and worker pools.
+ *   <li>{@link dev.fanout.testkit.ManualClock}: a {@link java.time.Clock} that stands still until
+ *       advanced, for claim-lease repositories and workers.
+ *   <li>{@link dev.fanout.testkit.AbstractClaimLeaseRepositoryTest}: the conformance kit that
+ *       every {@code ClaimLeaseRepository} implementation extends.
+ * </ul>
  */
 module dev.fanout.testkit {
   requires transitive dev.fanout.core;

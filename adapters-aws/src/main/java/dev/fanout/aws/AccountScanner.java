@@ -43,22 +43,10 @@ import software.amazon.awssdk.services.sts.model.AssumeRoleRequest;
 import software.amazon.awssdk.services.sts.model.Credentials;
 
 /**
- * Finds the EKS clusters of many AWS accounts in many regions at once: the multi-account CLI's
- * parallel scan, on a {@link WorkerPool}.
+ * Finds the EKS clusters of many AWS accounts in many regions at once, in parallel on a {@link
+ * WorkerPool}.
  *
- * {@snippet :
- * try (AwsClients clients = AwsClients.create()) {
- *   AccountScanner scanner = AccountScanner.builder(clients)
- *       .accounts(AccountSource.organization())
- *       .credentials(AccountCredentials.assumeRole("OrganizationAccountAccessRole"))
- *       .regions("eu-west-1", "eu-central-1", "us-east-1")
- *       .build();
- *   ScanReport report = scanner.scan();
- *   log.info(report.summary()); // 37 clusters in 10 accounts x 3 regions (...): 9 successful, 1 errors in 4.2 s
- *   KubeconfigWriter.builder(Path.of(System.getProperty("user.home"), ".kube", "config"))
- *       .build()
- *       .write(report.clusters());
- * }
+ * {@snippet file="dev/fanout/aws/snippets/AwsSnippets.java" region="scan"}
  * }
  *
  * <h2>What a scan does</h2>
@@ -274,7 +262,7 @@ public final class AccountScanner {
     Map<String, List<EksCluster>> byAccount = report.clustersByAccount();
     for (Account account : accounts) {
       if (!failed.contains(account.id())) {
-        log.info(
+        log.debug(
             "Account {}: {} clusters found in {} regions",
             account.id(),
             byAccount.getOrDefault(account.id(), List.of()).size(),
@@ -344,7 +332,7 @@ public final class AccountScanner {
             if (active) {
               accounts.add(new Account(a.id(), a.name(), a.email()));
             } else {
-              log.info(
+              log.debug(
                   "Skipping account {} ({}): not ACTIVE",
                   a.id(),
                   a.stateAsString() != null ? a.stateAsString() : a.statusAsString());

@@ -242,7 +242,7 @@ public final class AwsErrors {
    * A retry policy builder set up for AWS, to adjust and build:
    *
    * <ul>
-   *   <li>{@code config.maxRetries()} normal retries (the original CLI's 3), waiting 1 s, 2 s,
+   *   <li>{@code config.maxRetries()} normal retries (3 by default), waiting 1 s, 2 s,
    *       4 s ... (at most 30 s) with equal jitter;
    *   <li>only {@linkplain #isRetryable retryable} errors are retried: an access-denied account
    *       fails at once instead of four times;

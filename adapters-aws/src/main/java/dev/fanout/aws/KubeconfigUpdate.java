@@ -34,7 +34,7 @@ public record KubeconfigUpdate(
   }
 
   /**
-   * One line in the original CLI's words: {@code Successful: 18 clusters, Failed: 2 clusters,
+   * One line: {@code Successful: 18 clusters, Failed: 2 clusters,
    * Total: 20 clusters}, where "failed" are the skipped ones.
    */
   public String summary() {

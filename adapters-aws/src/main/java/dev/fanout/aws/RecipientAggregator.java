@@ -40,15 +40,7 @@ import software.amazon.awssdk.services.sts.model.Credentials;
  * to the topic (SES v2 {@code ListContacts}, {@code FilteredStatus=OPT_IN}, page by page); then
  * de-duplicate the addresses across customers without regard to letter case.
  *
- * {@snippet :
- * try (AwsClients clients = AwsClients.create()) {
- *   RecipientAggregator aggregator = RecipientAggregator.builder(clients)
- *       .customers(CustomerMapping.load(Path.of("customers.yaml")))
- *       .build();
- *   RecipientReport report = aggregator.aggregate("aws-calendar");
- *   log.info(report.summary()); // 150 unique recipients from 5 customers (4 successful, 1 errors)
- *   report.errors().forEach((code, error) -> log.warn("{}: {}", code, error.getMessage()));
- * }
+ * {@snippet file="dev/fanout/aws/snippets/AwsSnippets.java" region="aggregate"}
  * }
  *
  * <p>Each customer is one task of a {@link WorkerPool} fan-out, keyed by customer code: one
@@ -60,8 +52,8 @@ import software.amazon.awssdk.services.sts.model.Credentials;
  * assumptions share one gate per region; {@code ListContacts} against the customer's account
  * (its account, its region, {@code ses}).
  *
- * <p>By default ({@link #DEFAULT_CONFIG}) 30 customers run at once (the original system's ~30
- * customer accounts, queried all together), at most one call per 20 ms per scope (so 30
+ * <p>By default ({@link #DEFAULT_CONFIG}) 30 customers run at once (so 30 customer
+ * accounts are queried all together), at most one call per 20 ms per scope (so 30
  * customers' role assumptions take about 0.6 s; STS allows far more), with a 5 min deadline and
  * 3 retries per call.
  *
@@ -252,7 +244,7 @@ public final class RecipientAggregator {
   }
 
   private List<String> query(Customer customer, String topic) throws InterruptedException {
-    log.info("Querying customer: {}", customer.code());
+    log.debug("Querying customer: {}", customer.code());
     String account = customer.accountId();
     String region = customer.region();
     Credentials c =
@@ -308,7 +300,7 @@ public final class RecipientAggregator {
                                 .overrideConfiguration(o))),
         ListContactsResponse::nextToken,
         page -> page.contacts().stream().map(Contact::emailAddress).forEach(emails::add));
-    log.info("Customer {}: found {} recipients", customer.code(), emails.size());
+    log.debug("Customer {}: found {} recipients", customer.code(), emails.size());
     return emails;
   }
 

@@ -9,7 +9,7 @@ import java.util.Objects;
 
 /**
  * The recipients of a topic across customers: de-duplicated without regard to letter case, with
- * every customer's own count or error, and the scenario's summary line
+ * every customer's own count or error, and a one-line summary
  * {@code 150 unique recipients from 5 customers (4 successful, 1 errors)}.
  *
  * @param topic the topic queried

@@ -15,8 +15,8 @@ import java.util.TreeMap;
 /**
  * What a scan found: every cluster, every failure by account and region, and the call counts.
  * An account is successful when its credentials were obtained and every one of its regions was
- * scanned; {@link #summary()} counts accounts the way the original CLI did ({@code 4 successful,
- * 1 errors}).
+ * scanned; {@link #summary()} counts accounts ({@code 4 successful, 1
+ * errors}).
  *
  * @param accounts the accounts scanned, in the source's order
  * @param regions the regions scanned in each account

@@ -35,13 +35,7 @@ import org.slf4j.LoggerFactory;
  * coordinator that lets several service instances share work through one PostgreSQL database
  * (or an embedded H2 one), with fencing.
  *
- * {@snippet :
- * LeaseTable table = LeaseTable.named("credential");
- * LeaseSchema.execute(dataSource, LeaseSchema.addLeaseColumns(SqlDialect.POSTGRESQL, table));
- * JdbcClaimLeaseRepository<Long> repository =
- *     JdbcClaimLeaseRepository.forIds(dataSource, Long.class).table(table).build();
- * List<Claim<Long>> claims = repository.claim("worker-1", 10, Duration.ofMinutes(1));
- * }
+ * {@snippet file="dev/fanout/jdbc/snippets/JdbcSnippets.java" region="claim-lease"}
  *
  * <h2>Items</h2>
  *

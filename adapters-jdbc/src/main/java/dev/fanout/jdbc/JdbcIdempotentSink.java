@@ -50,15 +50,7 @@ import org.jspecify.annotations.Nullable;
  * );
  * }
  *
- * {@snippet :
- * JdbcIdempotentSink<Event, String> sink =
- *     JdbcIdempotentSink.builder(dataSource, "event", "id", Event::id, String.class)
- *         .column("provider", Event::provider)
- *         .column("occurred_at", e -> Timestamp.from(e.occurredAt()))
- *         .column("payload", Event::payload)
- *         .build();
- * Set<String> recent = sink.existingIdsSince("occurred_at", Instant.now().minus(Duration.ofDays(30)));
- * }
+ * {@snippet file="dev/fanout/jdbc/snippets/JdbcSnippets.java" region="idempotent-sink"}
  *
  * Table and column names must be plain SQL identifiers (checked; never concatenated unchecked).
  * Values are bound with {@link PreparedStatement#setObject}. Thread-safe: each call takes its
@@ -279,8 +271,8 @@ public final class JdbcIdempotentSink<E, K> implements IdempotentSink<E> {
   }
 
   /**
-   * The ids of rows whose {@code timeColumn} is at or after {@code since}: the pre-fetch of the
-   * original system ("the last 30 days per provider"), to pass to
+   * The ids of rows whose {@code timeColumn} is at or after {@code since} (for example the last 30 days
+   * of one provider's events): a pre-fetch of known ids to pass to
    * {@link dev.fanout.chunk.ChunkProcessor.Builder#existingIds}.
    *
    * @throws IllegalArgumentException if {@code timeColumn} is not a plain SQL identifier

@@ -40,28 +40,7 @@ import org.slf4j.LoggerFactory;
  * Operator SDK, for namespaces, on fabric8. A fabric8 informer watches Namespaces (optionally
  * those matching a label selector) and feeds a keyed {@link dev.fanout.WorkerPool}.
  *
- * {@snippet :
- * ProvisioningPlan creation = ProvisioningPlan.builder("tenant", "1")
- *     .step("certificate", acm::requestCertificate)
- *     .step("sqs-queues", sqs::createQueues)
- *     .step("dns-record", route53::upsertRecord, "certificate")
- *     .build();
- * ProvisioningPlan deletion = ProvisioningPlan.builder("tenant-cleanup", "1")
- *     .step("dns-record", route53::deleteRecord)
- *     .step("certificate", acm::deleteCertificate, "dns-record")
- *     .step("sqs-queues", sqs::deleteQueues)
- *     .build();
- *
- * try (NamespaceWatcher watcher = NamespaceWatcher.builder(client)
- *         .labelSelector("fanout.dev/provision=true")
- *         .creationPlan(creation)
- *         .deletionPlan(deletion)
- *         .maxConcurrentNamespaces(16)
- *         .build()) {
- *   watcher.start();
- *   awaitShutdownSignal();
- * } // stops the informer, drains in-flight work up to the shutdown timeout, then cancels
- * }
+ * {@snippet file="dev/fanout/k8s/snippets/NamespaceWatcherSnippets.java" region="watch"}
  *
  * <h2>Guarantees</h2>
  *
@@ -112,9 +91,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Logs and meters</h2>
  *
- * INFO lines in the original watcher's words ({@code Creating the namespace test101}, {@code
- * Processing namespace creation: test101}, then the plan's {@linkplain PlanReport#summary()
- * summary}). With a {@link Builder#meterRegistry registry}: {@code fanout.k8s.namespaces.inflight},
+ * One INFO line per plan run, the plan's {@linkplain PlanReport#summary() summary}; the lines per
+ * namespace event ({@code Creating the namespace test101}, {@code Processing namespace creation:
+ * test101}) are at DEBUG. With a {@link Builder#meterRegistry registry}: {@code fanout.k8s.namespaces.inflight},
  * {@code fanout.k8s.leader}, {@code fanout.k8s.plans}, {@code fanout.k8s.step.duration}, {@code
  * fanout.k8s.steps.not.run}, and the pool's {@code fanout.pool.*}, all tagged with the watcher's
  * name.

@@ -25,17 +25,7 @@ import org.jspecify.annotations.Nullable;
  * reported, not run. The graph is checked when the plan is built: a missing dependency or a cycle
  * is rejected with the step or the cycle named.
  *
- * {@snippet :
- * ProvisioningPlan creation = ProvisioningPlan.builder("tenant", "1")
- *     .step("certificate", acm::requestCertificate)
- *     .step("sqs-queues", sqs::createQueues)
- *     .step("sns-topics", sns::createTopics)
- *     .step("kong-routes", kong::createRoutes)
- *     .step("zadig-workflows", zadig::createWorkflows)
- *     .step("dns-record", route53::upsertRecord, "certificate") // after the certificate
- *     .defaultRetry(RetryPolicy.builder().maxAttempts(3).build())
- *     .build();
- * }
+ * {@snippet file="dev/fanout/k8s/snippets/NamespaceWatcherSnippets.java" region="plan"}
  *
  * <h2>Runs</h2>
  *

@@ -10,8 +10,7 @@ package dev.fanout.k8s;
  *     election
  * @param synced whether the informer has listed the namespaces once since this replica began
  *     to lead (always false while not leading)
- * @param inFlight namespaces being processed or waiting for a worker now (the original's
- *     {@code processing} set)
+ * @param inFlight namespaces being processed or waiting for a worker now
  * @param provisioned namespaces whose creation plan succeeded and that were marked provisioned
  * @param markPending namespaces whose creation plan succeeded but whose mark is not recorded yet:
  *     the watcher is retrying the mark now ("succeeded, mark pending"); they count as provisioned

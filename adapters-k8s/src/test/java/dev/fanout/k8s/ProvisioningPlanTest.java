@@ -160,7 +160,7 @@ class ProvisioningPlanTest {
 
   // --- Runs ------------------------------------------------------------------------------------
 
-  /** The original's plan: five resource kinds in parallel, DNS after the certificate. */
+  /** A tenant's plan: five resource kinds in parallel, DNS after the certificate. */
   static ProvisioningPlan originalPlan(StepAction action) {
     return ProvisioningPlan.builder("tenant", "1")
         .step("certificate", action)

@@ -22,8 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The EKS scan, scaled 100x: list the clusters of 10 accounts x 5 regions (50 calls of 20 ms),
  * then configure the 20 clusters found (20 calls of 20 ms), every call passing one shared limiter
- * of one start per 1 ms (the CLI's 100 ms between requests). The default preset's shape: 10
- * workers, 3 retries. {@code sequential} is the original loop (1.4 s); every other runner is the
+ * of one start per 1 ms (the default preset's 100 ms between requests). The default preset's shape: 10
+ * workers, 3 retries. {@code sequential} is one call after another (1.4 s); every other runner is the
  * same two fan-outs on fanout or on a peer library ({@link Peers}). Ideal parallel time: 5 rounds
  * of 10 listings and 2 rounds of 10 configurations, 140 ms, 10x sequential.
  *

@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Chunk ingestion throughput (events/s) by partition count, with an in-memory sink whose writes
  * are CPU-bound: before an event is stored it is checksummed 16 times over (SHA-256 of a 200-byte
  * payload, about 4 us of CPU, standing in for parsing and validating it). {@code partitions = 1}
- * is the original sequential mode. Input: 100,000 events in chunks of 1,000, 5% of them
+ * is the safe sequential mode. Input: 100,000 events in chunks of 1,000, 5% of them
  * duplicates.
  *
  * <pre>

@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * rows per statement, a partition's share of a chunk in one transaction) on a real server started
  * on loopback for the benchmark ({@link PostgresServer}: the machine's PostgreSQL binaries, fsync off, as in the
  * tests). Input: 20,000 events in chunks of 1,000, 5% repeats; the table is emptied before each
- * run. {@code partitions = 1} is the original sequential mode.
+ * run. {@code partitions = 1} is the safe sequential mode.
  *
  * <p>On loopback a statement's round trip is tens of microseconds and the server's own work, on
  * the same cores, dominates; a database across a network adds about a millisecond per statement.

@@ -35,13 +35,13 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The credential checker's scenario: {@code workers} workers verify stored credentials in
+ * Credential checking: {@code workers} workers verify stored credentials in
  * parallel, each claiming one row at a time ({@link ClaimWorkers} on {@link
  * JdbcClaimLeaseRepository}, heartbeat and reaper running), so that no row is checked twice, and
  * settling the claim after success or failure. The score, ops/s = credentials checked per second,
  * counts every check whose outcome the store confirmed: completed, released after a failure, or
- * marked failed. {@code workers = 1} is the original's sequential baseline; the original claims
- * 3-10x from parallel workers, ideally {@code workers} times the baseline.
+ * marked failed. {@code workers = 1} is the sequential baseline; parallel workers should give
+ * 3-10x, ideally {@code workers} times the baseline.
  *
  * <ul>
  *   <li>The handler stands in for the verification call: it sleeps {@code checkMillis} (10 ms, a

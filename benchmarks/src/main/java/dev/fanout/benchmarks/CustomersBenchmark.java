@@ -23,9 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Gathering meeting recipients across customer accounts, scaled 100x: each customer's contact
- * list takes 20 ms to read (2 s in the original), returns 40 addresses of which some are shared
+ * list takes 20 ms to read (2 s unscaled), returns 40 addresses of which some are shared
  * with other customers, and the addresses are de-duplicated at the end. {@code sequential} reads
- * one customer after another, as the original code did; {@code fanout} reads them all at once on
+ * one customer after another; {@code fanout} reads them all at once on
  * a {@link dev.fanout.WorkerPool} of 30 workers (the recipient aggregator's default). The score
  * is the time of one whole gathering; the ideal parallel time is one call, 20 ms, so 30
  * customers can be at most 30x faster than sequential.

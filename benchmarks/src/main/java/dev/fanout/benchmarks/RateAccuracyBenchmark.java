@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * How close each limiter's real rate comes to the configured one: four threads acquire permits
  * as fast as the limiter lets them, from a limiter set to {@value #RATE} permits a second (one
- * every millisecond, the CLI's 100 ms between requests scaled 100x) with no burst. The score
+ * every millisecond, the default preset's 100 ms between requests scaled 100x) with no burst. The score
  * (operations a second, all threads together) is the measured rate; the ideal is {@value #RATE}.
  * {@link RateAccuracy} looks closer: the worst windows and how fairly threads are served.
  *

@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The happy path of a retry policy: a call that succeeds at once, under "3 retries, exponential
- * backoff from 1 s" (the original CLI's policy) in fanout's {@link RetryPolicy} ({@code call} and
+ * backoff from 1 s" ({@link RetryPolicy#ofRetries ofRetries(3)}) in fanout's {@link RetryPolicy} ({@code call} and
  * {@code execute}, with and without a shared {@link RetryBudget}), Failsafe's
  * {@code RetryPolicy} and Resilience4j's {@code Retry}; {@code direct} calls the task bare.
  *

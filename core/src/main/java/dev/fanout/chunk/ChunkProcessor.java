@@ -71,8 +71,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An id counts as failed only if none of its events in the run was written: when a later copy
  * of a failed id (in a later chunk) is written, the earlier copy counts as an input duplicate.
- * Any partition count yields the same sink contents; {@code partitions(1)} is the original
- * sequential mode.
+ * Any partition count yields the same sink contents; {@code partitions(1)} is the safe
+ * sequential mode (one lane, chunks in order).
  *
  * <p>Events with the same id must have the same partition key (true for the default, which is
  * the id itself). Events of one partition key reach the sink in input order.

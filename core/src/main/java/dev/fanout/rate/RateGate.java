@@ -14,7 +14,7 @@ import org.jspecify.annotations.Nullable;
  * {@code RateLimiter} does, but exactly and fairly.
  *
  * {@snippet :
- * RateGate gate = RateGate.spacing(Duration.ofMillis(100)); // the original CLI's RateLimitDelay
+ * RateGate gate = RateGate.spacing(Duration.ofMillis(100));
  * for (String account : accounts) {
  *   gate.acquire();               // at most one call per 100 ms
  *   scan(account);
@@ -87,8 +87,8 @@ public interface RateGate {
   boolean tryAcquire();
 
   /**
-   * At most one permit per {@code interval}: the original CLI's {@code RateLimitDelay}, and
-   * {@link dev.fanout.ParallelConfig#rateSpacing()}. {@link Duration#ZERO} means no limit and
+   * At most one permit per {@code interval}, as {@link dev.fanout.ParallelConfig#rateSpacing()}
+   * asks of a pool. {@link Duration#ZERO} means no limit and
    * returns {@link #unlimited()}.
    *
    * @throws IllegalArgumentException if {@code interval} is negative

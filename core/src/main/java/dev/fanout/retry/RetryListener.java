@@ -22,7 +22,7 @@ public interface RetryListener {
   void onRetry(RetryEvent event);
 
   /**
-   * A listener that logs each retry at INFO in the original CLI's words:
+   * A listener that logs each retry at INFO, one line per retry:
    * {@code Retry 1/3 after 1s: <error>}, or {@code Throttled, retry 1/10 after 2.5s: <error>};
    * a cut server hint shows as {@code after 1m (server asked 3h, capped)}.
    */

@@ -176,7 +176,7 @@ public final class RetryPolicy {
   }
 
   /**
-   * The original CLI's policy: {@code maxRetries} retries ({@code maxRetries + 1} attempts),
+   * Plain exponential retries: {@code maxRetries} retries ({@code maxRetries + 1} attempts),
    * waiting 1 s, 2 s, 4 s ... (doubling, at most 1 min) without jitter; throttling as in
    * {@link #builder()}. {@code ofRetries(3)} is {@link dev.fanout.ParallelConfig#defaults()}'s
    * "3 retries with exponential backoff". Add {@link RetryListener#logging} for its

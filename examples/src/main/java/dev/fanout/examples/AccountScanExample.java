@@ -24,8 +24,8 @@ import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 /**
  * The multi-account EKS scan: lists the accounts of an organization, assumes a role in each,
  * finds the EKS clusters of every account in every region, and writes kubeconfig entries for
- * them. The scan runs twice, with one worker (as the original CLI did before it was
- * parallelised) and with {@link ParallelConfig#defaults()} (10 workers, 100 ms between calls per
+ * them. The scan runs twice, with one worker (one account-region after another)
+ * and with {@link ParallelConfig#defaults()} (10 workers, 100 ms between calls per
  * account, region and service, 5 min timeout, 3 retries); both times and the summaries are
  * printed.
  *

@@ -21,7 +21,7 @@ import java.util.UUID;
 /**
  * Event ingestion, sequential vs hash-partitioned, into a table with a unique id: generates
  * chunks of events with duplicates inside and across chunks, pre-fetches the ids stored in the
- * last 30 days, ingests the same input with 1 partition (the original sequential mode) and with
+ * last 30 days, ingests the same input with 1 partition (the safe sequential mode) and with
  * 8, into two fresh tables, and prints both reports, both timings and whether the tables match.
  *
  * <p>Embedded H2 by default; each batch write is given {@code latencyMs} of simulated network

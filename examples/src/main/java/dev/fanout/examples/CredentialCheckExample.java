@@ -26,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The credential checker, on fanout: stored credentials are leased to N workers, each verified
+ * Credential checking on fanout: stored credentials are leased to N workers, each verified
  * with simulated latency, the verdict written back fenced by the claim's token, and status lines
  * printed while it runs.
  *
@@ -38,7 +38,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * PostgreSQL (a scratch database: the table is recreated).
  *
  * <p>Settings, as {@code name=value} or {@code --name=value} arguments, or from the environment
- * (the name in capitals, also with the original {@code CREDENTIAL_CHECK_} prefix):
+ * (the name in capitals, with or without the prefix {@code CREDENTIAL_CHECK_}):
  *
  * <table>
  *   <caption>Settings</caption>
@@ -257,7 +257,7 @@ public final class CredentialCheckExample {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Settings: argument, then environment (plain or with the original prefix), then default.
+  // Settings: argument, then environment (plain or with the CREDENTIAL_CHECK_ prefix), then default.
 
   private static String text(
       String[] args, Map<String, String> env, String name, String envName, String fallback) {

@@ -16,7 +16,7 @@ import java.util.stream.IntStream;
 /**
  * The recipient-gathering scenario on simulated customers: each customer takes {@code latency}
  * to answer with its subscribed recipients (some shared with other customers, in other letter
- * cases), one customer fails. The same work runs sequentially, as the original did before, and
+ * cases), one customer fails. The same work runs sequentially (one customer after another), and
  * then fanned out on a {@link WorkerPool}; both timings and the summary lines are printed.
  *
  * <p>Arguments (all optional): {@code customers=30 latencyMs=200}.

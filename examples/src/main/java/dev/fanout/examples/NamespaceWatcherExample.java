@@ -94,7 +94,7 @@ public final class NamespaceWatcherExample {
     void deleteWorkflows(String namespace) throws Exception;
   }
 
-  /** The original watcher's plan: five resource kinds in parallel, DNS after the certificate. */
+  /** A tenant's plan: five resource kinds in parallel, DNS after the certificate. */
   public static ProvisioningPlan creationPlan(TenantResources cloud) {
     return ProvisioningPlan.builder("tenant", "1")
         .step("certificate", ctx -> ctx.setOutput(cloud.requestCertificate(ctx.namespace())))
@@ -389,7 +389,7 @@ public final class NamespaceWatcherExample {
     }
   }
 
-  /** One row per step, one column per tick from {@code start}: the original's diagram, measured. */
+  /** One row per step, one column per tick from {@code start}: the plan's diagram, measured. */
   private static void printTimeline(Instant start, Queue<PlanReport> reports) {
     List<PlanReport> sorted =
         reports.stream().sorted(Comparator.comparing(PlanReport::namespace)).toList();

@@ -17,7 +17,7 @@ import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 /**
  * The recipients of a topic across customer accounts: per customer, assume its role and list the
  * contacts of its SES contact list that opted in to the topic; then de-duplicate without regard
- * to letter case. Runs once with one worker (the original's sequential loop) and once with
+ * to letter case. Runs once with one worker (one customer after another) and once with
  * {@link RecipientAggregator#DEFAULT_CONFIG} (30 at once), and prints the summary line
  * ({@code N unique recipients from M customers (S successful, E errors)}) and both times.
  *

@@ -9,7 +9,7 @@ import java.util.stream.IntStream;
 
 /** The conformance kit on the in-memory repository, on a clock the test moves. */
 class InMemoryClaimLeaseRepositoryConformanceTest extends AbstractClaimLeaseRepositoryTest<String> {
-  private final ManualClock clock = new ManualClock(Instant.parse("2025-11-20T17:07:36Z"));
+  private final ManualClock clock = ManualClock.at(Instant.parse("2025-11-20T17:07:36Z"));
   private InMemoryClaimLeaseRepository<String> repository;
   private int next;
 

@@ -247,7 +247,7 @@ public final class Reconciler {
       if (oldUid != null && newUid != null && !oldUid.equals(newUid)) {
         // Deleted and created again while the watch was down: a re-list brings the new object as
         // an update of the old one. It is a delete of the old object and an add of the new one.
-        log.info(
+        log.debug(
             "{}: namespace {} was replaced (UID {} -> {}) while the watch was down",
             settings.name(),
             nameOf(namespace),
@@ -297,7 +297,7 @@ public final class Reconciler {
       return;
     }
     if (added) {
-      log.info("Creating the namespace {}", name);
+      log.debug("Creating the namespace {}", name);
     }
     submit(name);
   }
@@ -321,7 +321,7 @@ public final class Reconciler {
           return s;
         });
     if (cancelled[0]) {
-      log.info("Cancelling the creation of namespace {}: it is being deleted", name);
+      log.debug("Cancelling the creation of namespace {}: it is being deleted", name);
     }
     submit(name); // lets the state go once the run sees the namespace is terminating
   }
@@ -331,7 +331,7 @@ public final class Reconciler {
     if (!matches(namespace)) {
       return;
     }
-    log.info("Deleting the namespace {}", name);
+    log.debug("Deleting the namespace {}", name);
     boolean[] cancelled = {false};
     states.compute(
         name,
@@ -345,7 +345,7 @@ public final class Reconciler {
           return s;
         });
     if (cancelled[0]) {
-      log.info("Cancelling the creation of namespace {}: it was deleted", name);
+      log.debug("Cancelling the creation of namespace {}: it was deleted", name);
     }
     submit(name);
   }
@@ -466,7 +466,7 @@ public final class Reconciler {
   }
 
   private void create(String name, Namespace namespace) {
-    log.info("Processing namespace creation: {}", name);
+    log.debug("Processing namespace creation: {}", name);
     PlanReport report = creation.run(namespace);
     @Nullable LongAdder outcome =
         switch (report.status()) {
@@ -545,12 +545,12 @@ public final class Reconciler {
             return false;
           }
           if (settings.creationPlan().version().equals(annotationOf(now))) {
-            log.info("Namespace {}: the mark is recorded after {} retries", name, retry);
+            log.debug("Namespace {}: the mark is recorded after {} retries", name, retry);
             return true;
           }
           error = markProvisioned(name, uid);
           if (error == null) {
-            log.info("Namespace {}: the mark is recorded after {} retries", name, retry);
+            log.debug("Namespace {}: the mark is recorded after {} retries", name, retry);
             return true;
           }
         } else {
@@ -611,7 +611,7 @@ public final class Reconciler {
 
   /** Runs the deletion plan; returns whether it succeeded. */
   private boolean runDeletion(String name, Namespace namespace) {
-    log.info("Processing namespace deletion: {}", name);
+    log.debug("Processing namespace deletion: {}", name);
     PlanRunner plan = Objects.requireNonNull(deletion);
     PlanReport report = plan.run(namespace);
     boolean succeeded = report.status() == PlanStatus.SUCCEEDED;
