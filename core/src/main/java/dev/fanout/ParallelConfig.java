@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
  * {@link #builder()} or start from a preset; every field is checked when the record is made, and
  * a bad value fails with a message naming the field and the value.
  *
- * <p>The presets carry the values of the multi-account CLI that fanout replaces:
+ * <p>Three presets, for a start:
  *
  * <table>
  *   <caption>Presets</caption>
@@ -30,12 +30,11 @@ import org.jspecify.annotations.Nullable;
  *
  * @param maxWorkers the most tasks running at once, 1 to {@value #MAX_WORKERS}
  * @param timeout the overall deadline of one fan-out, counted from its start: keys unfinished
- *     when it passes are cancelled and reported as such; {@code null} for none. (The original
- *     CLI's {@code Timeout}.)
+ *     when it passes are cancelled and reported as such; {@code null} for none
  * @param taskTimeout the most one task may run before it is interrupted and reported as a
  *     {@link TaskTimeoutException}; {@code null} for none
  * @param rateSpacing the least time between two task starts across the pool;
- *     {@link Duration#ZERO} for no limit. (The original CLI's {@code RateLimitDelay}.)
+ *     {@link Duration#ZERO} for no limit
  * @param maxRetries how many times a failed task is tried again after its first attempt,
  *     0 to {@value #MAX_RETRIES}
  * @param failureMode whether one failure stops the rest of a fan-out

@@ -78,16 +78,17 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * fan-out deadline                      ParallelConfig.timeout: cancels what is unfinished
  *  └ queue: wait for a free worker       at most maxWorkers run
- *     └ retry policy                     Builder.retryPolicy, default from maxRetries
- *        └ rate gate (each attempt)      Builder.rateGate / rateGates(key -> gate),
+ *     └ the pool's {@link Policies}        Builder.policies, in their order; by default
+ *        └ retry policy                  Builder.retryPolicy, default from maxRetries
+ *           └ rate gate (each attempt)   Builder.rateGate / rateGates(key -> gate),
  *                                        default RateGate.spacing(rateSpacing)
- *           └ attempt timeout            ParallelConfig.taskTimeout: interrupts the attempt,
- *              └ task                    which fails with TaskTimeoutException (retryable)
+ *              └ attempt timeout         ParallelConfig.taskTimeout: interrupts the attempt,
+ *                 └ context restored     Builder.contextPropagator (the submitter's MDC)
+ *                    └ task              which fails with TaskTimeoutException (retryable)
  * </pre>
  *
- * A worker holds its slot while it waits for the gate or sleeps between attempts, as the
- * original CLI's workers did, so {@code maxWorkers} bounds concurrent calls and the gate bounds
- * their rate, retries included. Cancellation — {@link #cancel(Object)}, fail-fast
+ * A worker holds its slot while it waits for the gate or sleeps between attempts, so {@code
+ * maxWorkers} bounds concurrent calls and the gate bounds their rate, retries included. Cancellation — {@link #cancel(Object)}, fail-fast
  * ({@link FailureMode#FAIL_FAST}), the deadline, a closed result channel, or a shutdown out of
  * patience — reports the key at once as a {@link Result.Failure} with a
  * {@link java.util.concurrent.CancellationException}, drops it if queued and interrupts it if
@@ -1025,6 +1026,12 @@ public final class WorkerPool implements AutoCloseable {
      * fan-out counts as finished.
      */
     final ReentrantLock progressLock = new ReentrantLock();
+    /** Whether the join is {@link FanOutJoin#all()}: no other result ends the fan-out early. */
+    final boolean joinsAll;
+    /** Held while the join looks at a result. */
+    private final ReentrantLock joinLock = new ReentrantLock();
+    private int joinSuccesses; // guarded by joinLock
+    private boolean joined; // guarded by joinLock
     volatile @Nullable ScheduledFuture<?> deadlineTimer;
 
     /**
@@ -1064,8 +1071,12 @@ public final class WorkerPool implements AutoCloseable {
       this.channel = channel;
       this.options = options;
       this.reportsProgress = options.progress() != NoProgress.INSTANCE;
+      this.joinsAll = options.join() == FanOutJoin.all();
       this.handsOverQuickly =
-          channel == null && !reportsProgress && options.failureMode() != FailureMode.FAIL_FAST;
+          channel == null
+              && !reportsProgress
+              && options.failureMode() != FailureMode.FAIL_FAST
+              && joinsAll;
       this.total = total;
       @SuppressWarnings("unchecked")
       Result<Object, Object>[] slots = channel == null ? new Result[total] : new Result[0];
@@ -1102,6 +1113,8 @@ public final class WorkerPool implements AutoCloseable {
       }
       if (isFailure && options.failureMode() == FailureMode.FAIL_FAST && !result.isCancelled()) {
         cancelAll("cancelled because key " + result.key() + " failed (fail-fast)");
+      } else if (!joinsAll && !result.isCancelled() && joinEnds(result)) {
+        cancelAll("cancelled: the fan-out is done (" + options.join() + ", after key " + result.key() + ")");
       }
       if (doneSoFar == total) {
         endNanos = System.nanoTime();
@@ -1130,6 +1143,28 @@ public final class WorkerPool implements AutoCloseable {
         } else {
           log.debug("worker pool '{}': progress listener failed", name, e);
         }
+      }
+    }
+
+    /** Asks the join, one result at a time, whether the fan-out is done after {@code result}. */
+    private boolean joinEnds(Result<Object, Object> result) {
+      joinLock.lock();
+      try {
+        if (joined) {
+          return false; // done already: the rest are being cancelled
+        }
+        if (result.isSuccess()) {
+          joinSuccesses++;
+        }
+        try {
+          joined = options.join().endsAfter(result, joinSuccesses);
+        } catch (RuntimeException e) {
+          log.warn("worker pool '{}': the fan-out's join failed; ending the fan-out", name, e);
+          joined = true;
+        }
+        return joined;
+      } finally {
+        joinLock.unlock();
       }
     }
 
