@@ -281,8 +281,7 @@ public final class AccountScanner {
     WorkerPool.Builder builder =
         WorkerPool.builder(config)
             .name(name)
-            .retryPolicy(RetryPolicy.none()) // each call runs under the policy instead
-            .rateGate(RateGate.unlimited()); // each attempt passes its scope's gate instead
+            .policies(CallRunner.taskPolicies(config)); // calls retry and are gated one by one
     if (registry != null) {
       builder.meterRegistry(registry);
     }

@@ -1,8 +1,11 @@
 package dev.fanout.aws;
 
+import dev.fanout.ParallelConfig;
+import dev.fanout.Policies;
 import dev.fanout.rate.KeyedRateGates;
 import dev.fanout.retry.Outcome;
 import dev.fanout.retry.RetryPolicy;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -12,23 +15,28 @@ import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkServiceException;
 
 /**
- * The one path every AWS call takes: the retry policy around attempts, each attempt through the
- * rate gate of its scope, throttling responses turned into {@link AwsThrottledException}. The SDK
- * client underneath does not retry (see {@link AwsClients}), so one attempt is one HTTP request.
+ * The one path every AWS call takes: the call's {@link Policies} (the retry policy) around
+ * attempts, each attempt through the rate gate of its scope, throttling responses turned into
+ * {@link AwsThrottledException}. The SDK client underneath does not retry (see {@link
+ * AwsClients}), so one attempt is one HTTP request. The gate is not a stage of the composition:
+ * it is passed inside the SDK, just before the request is signed and sent.
  *
  * <p>Each attempt's request carries its gate (and, for another account, its credentials) in the
  * override configuration the call is handed; the client's {@link GateInterceptor} passes the gate
  * just before the request is signed and sent.
  */
 final class CallRunner {
-  private final RetryPolicy policy;
+  private final Policies<ThrottleScope> policies;
   private final KeyedRateGates<ThrottleScope> gates;
   private final LongAdder calls = new LongAdder();
   private final LongAdder attempts = new LongAdder();
   private final LongAdder throttles = new LongAdder();
 
   CallRunner(RetryPolicy policy, KeyedRateGates<ThrottleScope> gates) {
-    this.policy = Objects.requireNonNull(policy, "policy");
+    this.policies =
+        Policies.<ThrottleScope>builder()
+            .retry(Objects.requireNonNull(policy, "policy"))
+            .build();
     this.gates = Objects.requireNonNull(gates, "gates");
   }
 
@@ -47,7 +55,8 @@ final class CallRunner {
       Function<AwsRequestOverrideConfiguration, ? extends T> sdkCall)
       throws InterruptedException {
     calls.increment();
-    Outcome<T> outcome = policy.execute(() -> attempt(scope, operation, credentials, sdkCall));
+    Outcome<T> outcome =
+        policies.execute(scope, () -> attempt(scope, operation, credentials, sdkCall));
     attempts.add(outcome.attempts());
     throttles.add(outcome.throttles());
     return switch (outcome) {
@@ -93,6 +102,17 @@ final class CallRunner {
       }
       throw e;
     }
+  }
+
+  /**
+   * The policies of a scan's tasks (one per account, region or customer): only the config's task
+   * timeout, if any. Retries and gates apply to each API call inside a task instead, here.
+   */
+  static Policies<Object> taskPolicies(ParallelConfig config) {
+    Duration taskTimeout = config.taskTimeout();
+    return taskTimeout == null
+        ? Policies.none()
+        : Policies.builder().attemptTimeout(taskTimeout).build();
   }
 
   CallStats stats() {

@@ -1,6 +1,7 @@
 package dev.fanout.k8s.internal;
 
 import dev.fanout.ParallelConfig;
+import dev.fanout.Policies;
 import dev.fanout.PoolClosedException;
 import dev.fanout.PoolStatus;
 import dev.fanout.WhileRunning;
@@ -102,8 +103,7 @@ public final class Reconciler {
                     .shutdownTimeout(settings.shutdownTimeout())
                     .build())
             .name(settings.name())
-            .retryPolicy(RetryPolicy.none()) // steps retry on their own; a plan is not re-run
-            .rateGate(RateGate.unlimited())
+            .policies(Policies.none()) // steps retry on their own; a plan is not re-run
             .threadFactory(settings.workerThreads());
     if (settings.registry() != null) {
       pool.meterRegistry(settings.registry());
