@@ -1,5 +1,6 @@
 package dev.fanout.lease;
 
+import dev.fanout.retry.Backoff;
 import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -170,16 +171,10 @@ public record ClaimWorkersConfig(
    * retryDelay * 2^(attempt - 1)}, at most {@code maxRetryDelay}.
    */
   public Duration retryDelayAfter(int attempt) {
-    if (retryDelay.isZero()) {
-      return Duration.ZERO;
-    }
-    int doublings = Math.min(Math.max(attempt - 1, 0), 40);
-    long nanos = retryDelay.toNanos();
-    long cap = maxRetryDelay.toNanos();
-    for (int i = 0; i < doublings && nanos < cap; i++) {
-      nanos = nanos > cap / 2 ? cap : nanos * 2;
-    }
-    return Duration.ofNanos(Math.min(nanos, cap));
+    Duration cap = maxRetryDelay.compareTo(Backoff.MAX_DELAY) > 0 ? Backoff.MAX_DELAY : maxRetryDelay;
+    Duration initial = retryDelay.compareTo(cap) > 0 ? cap : retryDelay;
+    return Duration.ofNanos(
+        Backoff.exponential(initial, 2.0, cap).baseNanos(Math.max(attempt, 1)));
   }
 
   /**
