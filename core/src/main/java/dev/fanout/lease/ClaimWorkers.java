@@ -58,8 +58,13 @@ import org.slf4j.LoggerFactory;
  *
  * When a poll finds nothing the worker waits {@link ClaimWorkersConfig#pollInterval()
  * pollInterval}, doubling the wait on each further empty poll up to {@link
- * ClaimWorkersConfig#maxPollInterval() maxPollInterval}; failing calls to the store back off the
- * same way, are logged, and are retried — a store that comes back is simply used again. A store
+ * ClaimWorkersConfig#maxPollInterval() maxPollInterval}, each wait drawn at random between the
+ * doubled interval and twice it (never above {@code maxPollInterval}) so that idle workers do not
+ * poll in step; a failing claim backs off the same way. A failing call that starts or ends a claim
+ * is retried through a {@link dev.fanout.retry.RetryPolicy} for at most one lease, after
+ * exponential waits from {@code pollInterval} to {@code maxPollInterval} with {@linkplain
+ * dev.fanout.retry.Jitter#EQUAL equal jitter}. Failures are logged ("(3 in a row), trying again in
+ * 80 ms") and retried — a store that comes back is simply used again. A store
  * failure that is {@linkplain LeaseStoreException#isTransient() not transient} (bad data, a schema
  * that does not fit) is logged as an error and not retried: a completion, release or failure that
  * hits it is abandoned at once (the lease runs out and the reaper returns the item), and claiming
@@ -108,6 +113,24 @@ import org.slf4j.LoggerFactory;
  * only then stop the heartbeat and the reaper. Handlers still running after {@link
  * ClaimWorkersConfig#shutdownTimeout() shutdownTimeout} are interrupted and their items given
  * back. When {@code stop} returns {@code true}, no thread of these workers is alive.
+ *
+ * <h2>Time</h2>
+ *
+ * Deadlines (the retry window of a store call, the flusher's linger, the timeouts of {@link
+ * #stop(Duration)} and {@link #awaitDrained(Duration)}) are read from the {@linkplain
+ * Builder#ticker ticker}, and the waits between retries of a store call go through the {@linkplain
+ * Builder#sleeper sleeper}, so tests can run them on a fake clock. Waits that end on an event (a
+ * stop, a completion handed over) stay timed waits on that event.
+ *
+ * <h2>Inside</h2>
+ *
+ * This class keeps the API, the lifecycle and the worker loop; each mechanism beside it is a small
+ * package-private class: {@code Heartbeat}, {@code Reaper}, {@code CompletionFlusher}, the retried
+ * store calls ({@code StoreCalls}), the idle back-off ({@code Pacing}) and the balance of held
+ * claims and outcomes ({@code Tally}). It stays near 800 lines because the worker loop, the
+ * lifecycle (start, graceful stop with its ordered hand-offs) and the per-item decision (fail
+ * unseen, run, complete, release, give back) share the stop state and are clearer read together
+ * than split across classes.
  *
  * <p>Memory consistency: actions before {@link #start()} happen-before every handler call; the
  * actions of a handler happen-before the completion, release or failure of its item is recorded

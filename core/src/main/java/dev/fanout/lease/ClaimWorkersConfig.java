@@ -27,8 +27,11 @@ import org.jspecify.annotations.Nullable;
  * @param batchSize the most items one worker claims at a time, 1 to {@value #MAX_BATCH_SIZE}
  * @param pollInterval how long an idle worker waits before it polls again
  * @param maxPollInterval the longest wait of an idle worker: each empty poll doubles the wait,
- *     from {@code pollInterval} up to this (the idle back-off); the first item found resets it.
- *     Failing calls to the store back off the same way.
+ *     from {@code pollInterval} up to this (the idle back-off), each wait drawn at random between
+ *     the doubled interval and twice it, at most this; the first item found resets it. Failing
+ *     claims back off the same way; a failing call that starts or ends a claim is retried after
+ *     exponential waits from {@code pollInterval} up to this with equal jitter (between half the
+ *     doubled interval and all of it).
  * @param leaseDuration the lease of each claim, and of each renewal
  * @param heartbeatInterval how often the leases of held claims are renewed, less than {@code
  *     leaseDuration}; by default a third of it
