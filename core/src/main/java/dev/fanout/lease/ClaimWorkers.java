@@ -1,26 +1,20 @@
 package dev.fanout.lease;
 
+import dev.fanout.time.Sleeper;
+import dev.fanout.time.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,8 +58,13 @@ import org.slf4j.LoggerFactory;
  *
  * When a poll finds nothing the worker waits {@link ClaimWorkersConfig#pollInterval()
  * pollInterval}, doubling the wait on each further empty poll up to {@link
- * ClaimWorkersConfig#maxPollInterval() maxPollInterval}; failing calls to the store back off the
- * same way, are logged, and are retried — a store that comes back is simply used again. A store
+ * ClaimWorkersConfig#maxPollInterval() maxPollInterval}, each wait drawn at random between the
+ * doubled interval and twice it (never above {@code maxPollInterval}) so that idle workers do not
+ * poll in step; a failing claim backs off the same way. A failing call that starts or ends a claim
+ * is retried through a {@link dev.fanout.retry.RetryPolicy} for at most one lease, after
+ * exponential waits from {@code pollInterval} to {@code maxPollInterval} with {@linkplain
+ * dev.fanout.retry.Jitter#EQUAL equal jitter}. Failures are logged ("(3 in a row), trying again in
+ * 80 ms") and retried — a store that comes back is simply used again. A store
  * failure that is {@linkplain LeaseStoreException#isTransient() not transient} (bad data, a schema
  * that does not fit) is logged as an error and not retried: a completion, release or failure that
  * hits it is abandoned at once (the lease runs out and the reaper returns the item), and claiming
@@ -115,6 +114,24 @@ import org.slf4j.LoggerFactory;
  * ClaimWorkersConfig#shutdownTimeout() shutdownTimeout} are interrupted and their items given
  * back. When {@code stop} returns {@code true}, no thread of these workers is alive.
  *
+ * <h2>Time</h2>
+ *
+ * Deadlines (the retry window of a store call, the flusher's linger, the timeouts of {@link
+ * #stop(Duration)} and {@link #awaitDrained(Duration)}) are read from the {@linkplain
+ * Builder#ticker ticker}, and the waits between retries of a store call go through the {@linkplain
+ * Builder#sleeper sleeper}, so tests can run them on a fake clock. Waits that end on an event (a
+ * stop, a completion handed over) stay timed waits on that event.
+ *
+ * <h2>Inside</h2>
+ *
+ * This class keeps the API, the lifecycle and the worker loop; each mechanism beside it is a small
+ * package-private class: {@code Heartbeat}, {@code Reaper}, {@code CompletionFlusher}, the retried
+ * store calls ({@code StoreCalls}), the idle back-off ({@code Pacing}) and the balance of held
+ * claims and outcomes ({@code Tally}). It stays near 800 lines because the worker loop, the
+ * lifecycle (start, graceful stop with its ordered hand-offs) and the per-item decision (fail
+ * unseen, run, complete, release, give back) share the stop state and are clearer read together
+ * than split across classes.
+ *
  * <p>Memory consistency: actions before {@link #start()} happen-before every handler call; the
  * actions of a handler happen-before the completion, release or failure of its item is recorded
  * in the store and in {@link #status()}.
@@ -124,7 +141,8 @@ import org.slf4j.LoggerFactory;
 public final class ClaimWorkers<T> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClaimWorkers.class);
   private static final AtomicInteger IDS = new AtomicInteger();
-  private static final long FLUSHER_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /** Idle and failure rounds past this wait as long as this one (the back-off is capped by then). */
+  private static final int MAX_ROUND = 64;
 
   private enum Phase {
     NEW,
@@ -139,6 +157,11 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private final @Nullable ThreadFactory threadFactory;
   private final @Nullable MeterRegistry registry;
   private final String workerIdPrefix;
+  private final Ticker ticker;
+  private final Pacing pacing;
+  private final Tally<T> tally = new Tally<>();
+  private final StoreCalls<T> calls;
+  private final @Nullable CompletionFlusher<T> flusher;
 
   private final ReentrantLock lifecycle = new ReentrantLock();
   // Guarded by lifecycle.
@@ -150,40 +173,11 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private @Nullable ClaimMeters meters;
 
   private volatile boolean running;
-  private volatile boolean flusherDone;
+  /** By {@link #ticker}; {@code Long.MAX_VALUE} until {@link #stop(Duration)} sets it. */
   private volatile long stopDeadlineNanos = Long.MAX_VALUE;
   private final CountDownLatch workersStop = new CountDownLatch(1);
   private final CountDownLatch servicesStop = new CountDownLatch(1);
-
-  /** What became of a claim; each claim gets exactly one. */
-  private enum Outcome {
-    COMPLETED,
-    FAILED,
-    RETRIED,
-    GIVEN_BACK,
-    LEASE_LOST,
-    ABANDONED
-  }
-
-  /** What one store call on a claim came to, after retries. */
-  private enum CallResult {
-    APPLIED,
-    LEASE_LOST,
-    REFUSED,
-    GAVE_UP
-  }
-
-  private final Set<Held<T>> held = ConcurrentHashMap.newKeySet();
-  private final @Nullable LinkedBlockingQueue<Held<T>> completions;
   private final AtomicInteger active = new AtomicInteger();
-  // The balance: held and the outcome counters change together under this lock, so that every
-  // snapshot adds up. Held briefly, never around a call out.
-  private final ReentrantLock tally = new ReentrantLock();
-  private final Condition heldChanged = tally.newCondition();
-  private long claimed;
-  private final long[] outcomes = new long[Outcome.values().length];
-  private final LongAdder reclaimed = new LongAdder();
-  private final LongAdder storeErrors = new LongAdder();
 
   private ClaimWorkers(Builder<T> builder) {
     this.repository = builder.repository;
@@ -200,12 +194,14 @@ public final class ClaimWorkers<T> implements AutoCloseable {
                 + ProcessHandle.current().pid()
                 + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
-    this.completions =
+    this.ticker = builder.ticker;
+    this.pacing = new Pacing(config, builder.random);
+    this.calls =
+        new StoreCalls<>(
+            name, config, tally, ticker, builder.sleeper, builder.random, () -> stopDeadlineNanos);
+    this.flusher =
         config.batchesCompletions()
-            ? new LinkedBlockingQueue<>(
-                Math.max(config.completionBatchSize(), config.batchSize())
-                    * config.concurrency()
-                    * 2)
+            ? new CompletionFlusher<>(name, repository, tally, calls, ticker, config)
             : null;
   }
 
@@ -251,14 +247,16 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         meters = new ClaimMeters(registry, name, this);
       }
       if (!config.reaperInterval().isZero()) {
-        serviceThreads.add(newThread("reaper", this::reaperLoop));
+        serviceThreads.add(
+            newThread("reaper", new Reaper<>(name, repository, tally, config, workersStop)));
       }
-      serviceThreads.add(newThread("heartbeat", this::heartbeatLoop));
-      if (completions != null) {
+      serviceThreads.add(
+          newThread("heartbeat", new Heartbeat<>(name, repository, tally, config, servicesStop)));
+      if (flusher != null) {
         // One flusher per four workers (at most four): a flush's round trip overlaps the others'.
         int flushers = Math.min(4, Math.max(1, config.concurrency() / 4));
         for (int i = 0; i < flushers; i++) {
-          flusherThreads.add(newThread("flusher-" + i, this::flusherLoop));
+          flusherThreads.add(newThread("flusher-" + i, flusher));
         }
       }
       for (int i = 0; i < config.concurrency(); i++) {
@@ -294,30 +292,12 @@ public final class ClaimWorkers<T> implements AutoCloseable {
    * accounted for}.
    */
   public ClaimWorkersStatus status() {
-    tally.lock();
-    try {
-      return new ClaimWorkersStatus(
-          running,
-          config.concurrency(),
-          active.get(),
-          held.size(),
-          claimed,
-          outcomes[Outcome.COMPLETED.ordinal()],
-          outcomes[Outcome.FAILED.ordinal()],
-          outcomes[Outcome.RETRIED.ordinal()],
-          outcomes[Outcome.LEASE_LOST.ordinal()],
-          reclaimed.sum(),
-          outcomes[Outcome.GIVEN_BACK.ordinal()],
-          outcomes[Outcome.ABANDONED.ordinal()],
-          storeErrors.sum());
-    } finally {
-      tally.unlock();
-    }
+    return tally.status(running, config.concurrency(), active.get());
   }
 
   /** Calls to the store that failed, each try counted; also in {@link #status()}. */
   public long storeErrors() {
-    return storeErrors.sum();
+    return tally.storeErrors();
   }
 
   /**
@@ -326,36 +306,32 @@ public final class ClaimWorkers<T> implements AutoCloseable {
    * {@link LeaseCounts#settled()}. For batch jobs: fill the store, {@link #start()}, wait for this,
    * {@link #stop()}. The store is asked for its {@link ClaimLeaseRepository#counts() counts} only
    * when nothing is held here, at most every {@link ClaimWorkersConfig#pollInterval()
-   * pollInterval}; a failing count is counted as a store error and asked again.
+   * pollInterval}; a failing count is counted as a store error and asked again. The timeout is
+   * measured by the {@linkplain Builder#ticker ticker}.
    *
    * @return true once drained, false if {@code timeout} passed first
    * @throws InterruptedException if interrupted while waiting
    */
   public boolean awaitDrained(Duration timeout) throws InterruptedException {
     Objects.requireNonNull(timeout, "timeout must not be null");
-    long deadline = System.nanoTime() + Math.max(timeout.toNanos(), 0);
+    long deadline = saturatedAdd(ticker.read(), Math.max(timeout.toNanos(), 0));
     long slice = config.pollInterval().toNanos();
     while (true) {
-      if (held.isEmpty()) {
+      if (tally.holdsNone()) {
         try {
-          if (repository.counts().settled() && held.isEmpty()) {
+          if (repository.counts().settled() && tally.holdsNone()) {
             return true;
           }
         } catch (RuntimeException e) {
-          storeErrors.increment();
+          tally.storeError();
           log.debug("{}: counting items failed while waiting to drain: {}", name, e.toString());
         }
       }
-      long left = deadline - System.nanoTime();
+      long left = deadline - ticker.read();
       if (left <= 0) {
         return false;
       }
-      tally.lockInterruptibly();
-      try {
-        heldChanged.awaitNanos(Math.min(left, slice));
-      } finally {
-        tally.unlock();
-      }
+      tally.awaitNoneHeld(Math.min(left, slice));
     }
   }
 
@@ -367,8 +343,9 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   /**
    * Stops gracefully: no new claims; each worker finishes the item in hand and gives back the rest
    * of its batch; pending completions are flushed; then the heartbeat and reaper end. Handlers
-   * still running after {@code timeout} are interrupted and given as long again to end.
-   * Idempotent; a second caller waits for the first.
+   * still running after {@code timeout} are interrupted and given as long again to end. The
+   * timeouts are measured by the {@linkplain Builder#ticker ticker}. Idempotent; a second caller
+   * waits for the first.
    *
    * @return true if every thread of these workers has ended
    */
@@ -385,7 +362,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         return stoppedCleanly;
       }
       long patience = Math.max(timeout.toNanos(), 0);
-      long deadline = System.nanoTime() + patience;
+      long grace = Math.max(patience, 1_000_000_000L);
+      long deadline = saturatedAdd(ticker.read(), patience);
       stopDeadlineNanos = deadline;
       running = false;
       workersStop.countDown();
@@ -393,23 +371,21 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       if (!clean) {
         log.warn("{}: handlers still running after {}, interrupting them", name, timeout);
         workerThreads.forEach(Thread::interrupt);
-        clean = joinAll(workerThreads, System.nanoTime() + Math.max(patience, 1_000_000_000L));
+        clean = joinAll(workerThreads, saturatedAdd(ticker.read(), grace));
       }
-      flusherDone = true;
-      clean &= joinAll(flusherThreads, System.nanoTime() + Math.max(patience, 1_000_000_000L));
-      LinkedBlockingQueue<Held<T>> queue = completions;
-      if (queue != null && !queue.isEmpty()) {
+      CompletionFlusher<T> f = flusher;
+      if (f != null) {
+        f.finish();
+        clean &= joinAll(flusherThreads, saturatedAdd(ticker.read(), grace));
         // Handed over by a worker that ended after the flushers did: complete them here.
-        List<Held<T>> rest = new ArrayList<>();
-        queue.drainTo(rest);
-        flush(rest);
+        f.flushRest();
       }
       servicesStop.countDown();
       // Interrupting a thread inside a store call can break the store's connection (H2 closes
       // its files), so the heartbeat and reaper get a while to notice on their own first.
-      if (!joinAll(serviceThreads, System.nanoTime() + 5_000_000_000L)) {
+      if (!joinAll(serviceThreads, saturatedAdd(ticker.read(), 5_000_000_000L))) {
         serviceThreads.forEach(Thread::interrupt);
-        clean &= joinAll(serviceThreads, System.nanoTime() + 1_000_000_000L);
+        clean &= joinAll(serviceThreads, saturatedAdd(ticker.read(), 1_000_000_000L));
       }
       if (meters != null) {
         meters.remove();
@@ -442,7 +418,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   // Workers
 
   private void workerLoop(String workerId) {
-    Duration pause = config.pollInterval();
+    int idleRounds = 0;
     int failures = 0;
     while (running) {
       List<Claim<T>> claims;
@@ -450,10 +426,10 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         claims = repository.claim(workerId, config.batchSize(), config.leaseDuration());
       } catch (RuntimeException e) {
         failures++;
-        storeErrors.increment();
+        tally.storeError();
         Duration wait;
-        if (isTransient(e)) {
-          wait = backoff(failures);
+        if (StoreCalls.isTransient(e)) {
+          wait = pacing.wait(Math.min(failures, MAX_ROUND));
           log.warn(
               "{}: claiming failed ({} in a row), trying again in {} ms: {}",
               workerId,
@@ -472,7 +448,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
               wait.toMillis(),
               e);
         }
-        if (await(workersStop, wait)) {
+        if (Waits.await(workersStop, wait)) {
           break;
         }
         continue;
@@ -482,24 +458,18 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         failures = 0;
       }
       if (claims.isEmpty()) {
-        if (await(workersStop, pause)) {
+        idleRounds = Math.min(idleRounds + 1, MAX_ROUND);
+        if (Waits.await(workersStop, pacing.wait(idleRounds))) {
           break;
         }
-        pause = doubled(pause, config.maxPollInterval());
         continue;
       }
-      pause = config.pollInterval();
+      idleRounds = 0;
       List<Held<T>> batch = new ArrayList<>(claims.size());
       for (Claim<T> claim : claims) {
         batch.add(new Held<>(claim));
       }
-      tally.lock();
-      try {
-        claimed += batch.size();
-        held.addAll(batch);
-      } finally {
-        tally.unlock();
-      }
+      tally.claimed(batch);
       active.incrementAndGet();
       try {
         work(batch);
@@ -508,7 +478,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         // Whatever ended the batch early (an Error out of a handler), nothing stays held by a
         // worker that is gone: the heartbeat would otherwise renew those leases forever.
         for (Held<T> h : batch) {
-          if (held.contains(h) && !h.settling) {
+          if (tally.holds(h) && !h.settling) {
             giveBack(h);
           }
         }
@@ -548,17 +518,21 @@ public final class ClaimWorkers<T> implements AutoCloseable {
               + config.maxAttempts()
               + " (earlier runs started but their leases ended before their workers finished)";
       log.warn("{}: item {} {}", claim.workerId(), claim.item(), reason);
-      settle(h, "fail", c -> repository.fail(c, reason), Outcome.FAILED);
+      settle(h, "fail", c -> repository.fail(c, reason), Tally.Outcome.FAILED);
       return;
     }
     // Recorded before the handler runs, so that a worker that dies on this item uses up one of
     // its attempts, and its batch-mates, not yet started, use up none.
-    CallResult start = call(h, "mark started", repository::markStarted, false);
-    if (start != CallResult.APPLIED) {
-      settled(h, start == CallResult.LEASE_LOST ? Outcome.LEASE_LOST : Outcome.ABANDONED);
+    StoreCalls.Result start = calls.call(h, "mark started", repository::markStarted, false);
+    if (start != StoreCalls.Result.APPLIED) {
+      tally.settled(
+          h,
+          start == StoreCalls.Result.LEASE_LOST
+              ? Tally.Outcome.LEASE_LOST
+              : Tally.Outcome.ABANDONED);
       return;
     }
-    long begin = System.nanoTime();
+    long begin = ticker.read();
     Throwable error = null;
     if (h.beginRun()) {
       try {
@@ -573,7 +547,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     }
     ClaimMeters m = meters;
     if (m != null) {
-      m.recordHandler(System.nanoTime() - begin, error == null);
+      m.recordHandler(ticker.read() - begin, error == null);
     }
     if (claim.isLeaseLost() && running) {
       Thread.interrupted(); // our own interrupt, if the handler did not consume it
@@ -600,7 +574,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
           claim.item(),
           claim.token(),
           describe(error));
-      settled(h, Outcome.LEASE_LOST);
+      tally.settled(h, Tally.Outcome.LEASE_LOST);
       return;
     }
     if (claim.attempt() >= config.maxAttempts()) {
@@ -612,7 +586,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
           claim.attempt(),
           config.maxAttempts(),
           reason);
-      settle(h, "fail", c -> repository.fail(c, reason), Outcome.FAILED);
+      settle(h, "fail", c -> repository.fail(c, reason), Tally.Outcome.FAILED);
     } else {
       Duration delay = config.retryDelayAfter(claim.attempt());
       log.info(
@@ -623,16 +597,16 @@ public final class ClaimWorkers<T> implements AutoCloseable {
           config.maxAttempts(),
           delay.toMillis(),
           describe(error));
-      settle(h, "release", c -> repository.release(c, delay), Outcome.RETRIED);
+      settle(h, "release", c -> repository.release(c, delay), Tally.Outcome.RETRIED);
     }
   }
 
   private void complete(Held<T> h) {
-    LinkedBlockingQueue<Held<T>> queue = completions;
-    if (queue != null) {
+    CompletionFlusher<T> f = flusher;
+    if (f != null) {
       h.settling = true; // before the flusher can complete it: the heartbeat leaves it alone
       try {
-        queue.put(h);
+        f.put(h);
         return;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -640,282 +614,29 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       }
     }
     boolean interrupted = Thread.interrupted();
-    settle(h, "complete", repository::complete, Outcome.COMPLETED);
+    settle(h, "complete", repository::complete, Tally.Outcome.COMPLETED);
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
   }
 
   private void giveBack(Held<T> h) {
-    settle(h, "give back", repository::giveBack, Outcome.GIVEN_BACK);
+    settle(h, "give back", repository::giveBack, Tally.Outcome.GIVEN_BACK);
   }
 
   /** Runs one fenced call that ends a held claim, and counts what became of it. */
-  private void settle(Held<T> h, String what, Consumer<Claim<T>> call, Outcome onApplied) {
-    Outcome outcome = Outcome.ABANDONED;
+  private void settle(Held<T> h, String what, Consumer<Claim<T>> call, Tally.Outcome onApplied) {
+    Tally.Outcome outcome = Tally.Outcome.ABANDONED;
     try {
       outcome =
-          switch (call(h, what, call, true)) {
+          switch (calls.call(h, what, call, true)) {
             case APPLIED -> onApplied;
-            case LEASE_LOST -> Outcome.LEASE_LOST;
-            case REFUSED, GAVE_UP -> Outcome.ABANDONED;
+            case LEASE_LOST -> Tally.Outcome.LEASE_LOST;
+            case REFUSED, GAVE_UP -> Tally.Outcome.ABANDONED;
           };
     } finally {
-      settled(h, outcome);
+      tally.settled(h, outcome);
     }
-  }
-
-  /**
-   * Runs one fenced call on a held claim, retrying while the store fails, for at most one lease
-   * (or until the stop deadline): after that the lease has ended anyway and the reaper will
-   * return the item. {@code settling} marks the claim as being ended by us, first, so that a
-   * renewal refused meanwhile is not taken for a lost lease.
-   */
-  private CallResult call(Held<T> h, String what, Consumer<Claim<T>> call, boolean settling) {
-    if (settling) {
-      h.settling = true;
-    }
-    long giveUp = Math.min(System.nanoTime() + config.leaseDuration().toNanos(), stopDeadlineNanos);
-    int failures = 0;
-    while (true) {
-      try {
-        call.accept(h.claim);
-        return CallResult.APPLIED;
-      } catch (LeaseLostException e) {
-        h.claim.markLeaseLost(e.getMessage());
-        log.warn("{}: could not {}: {}", h.claim.workerId(), what, e.getMessage());
-        return CallResult.LEASE_LOST;
-      } catch (IllegalArgumentException e) {
-        // Not a store failure: retrying cannot help.
-        log.error("{}: could not {} item {}", h.claim.workerId(), what, h.claim.item(), e);
-        return CallResult.REFUSED;
-      } catch (RuntimeException e) {
-        failures++;
-        storeErrors.increment();
-        if (!isTransient(e)) {
-          log.error(
-              "{}: could not {} item {}, a failure no retry can fix; leaving it to the reaper",
-              h.claim.workerId(),
-              what,
-              h.claim.item(),
-              e);
-          return CallResult.GAVE_UP;
-        }
-        Duration wait = backoff(failures);
-        if (System.nanoTime() + wait.toNanos() - giveUp > 0) {
-          log.warn(
-              "{}: could not {} item {} after {} tries, leaving it to the reaper: {}",
-              h.claim.workerId(),
-              what,
-              h.claim.item(),
-              failures,
-              e.toString());
-          return CallResult.GAVE_UP;
-        }
-        log.warn(
-            "{}: could not {} item {} ({} in a row), trying again in {} ms: {}",
-            h.claim.workerId(),
-            what,
-            h.claim.item(),
-            failures,
-            wait.toMillis(),
-            e.toString());
-        LockSupport.parkNanos(wait.toNanos());
-      }
-    }
-  }
-
-  /** Counts what became of a held claim, once: a claim no longer held was counted already. */
-  private void settled(Held<T> h, Outcome outcome) {
-    tally.lock();
-    try {
-      if (held.remove(h)) {
-        outcomes[outcome.ordinal()]++;
-        if (held.isEmpty()) {
-          heldChanged.signalAll();
-        }
-      }
-    } finally {
-      tally.unlock();
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Completion flusher
-
-  private void flusherLoop() {
-    LinkedBlockingQueue<Held<T>> queue = Objects.requireNonNull(completions);
-    int max = config.completionBatchSize();
-    long lingerNanos = config.completionFlushInterval().toNanos();
-    List<Held<T>> batch = new ArrayList<>(max);
-    while (true) {
-      Held<T> first;
-      try {
-        first = queue.poll(FLUSHER_SLICE_NANOS, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        first = queue.poll();
-      }
-      if (first == null) {
-        if (flusherDone && queue.isEmpty()) {
-          return;
-        }
-        continue;
-      }
-      batch.add(first);
-      queue.drainTo(batch, max - batch.size());
-      long deadline = System.nanoTime() + lingerNanos;
-      while (batch.size() < max && !flusherDone) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        Held<T> next;
-        try {
-          // In slices, so that a stop is noticed while lingering.
-          next = queue.poll(Math.min(left, FLUSHER_SLICE_NANOS), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          break;
-        }
-        if (next != null) {
-          batch.add(next);
-          queue.drainTo(batch, max - batch.size());
-        }
-      }
-      flush(batch);
-      batch.clear();
-    }
-  }
-
-  private void flush(List<Held<T>> batch) {
-    List<Claim<T>> claims = new ArrayList<>(batch.size());
-    for (Held<T> h : batch) {
-      claims.add(h.claim);
-    }
-    long giveUp = System.nanoTime() + config.leaseDuration().toNanos();
-    int failures = 0;
-    Set<Claim<T>> applied = Set.of();
-    boolean answered = false;
-    try {
-      while (true) {
-        try {
-          BatchOutcome<T> outcome = repository.completeAll(claims);
-          applied = new HashSet<>(outcome.applied());
-          answered = true;
-          if (!outcome.leaseLost().isEmpty()) {
-            log.warn(
-                "{}: could not complete {} of {} items, their leases were taken over: {}",
-                name,
-                outcome.leaseLost().size(),
-                claims.size(),
-                outcome.leaseLost());
-          }
-          return;
-        } catch (RuntimeException e) {
-          failures++;
-          storeErrors.increment();
-          if (!isTransient(e)) {
-            log.error(
-                "{}: could not complete {} items, a failure no retry can fix; leaving them to the"
-                    + " reaper",
-                name,
-                claims.size(),
-                e);
-            return;
-          }
-          Duration wait = backoff(failures);
-          if (System.nanoTime() + wait.toNanos() - giveUp > 0) {
-            log.warn(
-                "{}: could not complete {} items after {} tries, leaving them to the reaper: {}",
-                name,
-                claims.size(),
-                failures,
-                e.toString());
-            return;
-          }
-          log.warn(
-              "{}: could not complete {} items ({} in a row), trying again in {} ms: {}",
-              name,
-              claims.size(),
-              failures,
-              wait.toMillis(),
-              e.toString());
-          LockSupport.parkNanos(wait.toNanos());
-        }
-      }
-    } finally {
-      // Counted claim by claim: one the store did not report applied was not completed.
-      for (Held<T> h : batch) {
-        Outcome outcome;
-        if (!answered) {
-          outcome = Outcome.ABANDONED;
-        } else if (applied.contains(h.claim)) {
-          outcome = Outcome.COMPLETED;
-        } else {
-          h.claim.markLeaseLost("the store refused to complete it");
-          outcome = Outcome.LEASE_LOST;
-        }
-        settled(h, outcome);
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Heartbeat and reaper
-
-  private void heartbeatLoop() {
-    while (!await(servicesStop, config.heartbeatInterval())) {
-      List<Held<T>> snapshot = new ArrayList<>(held.size());
-      for (Held<T> h : held) {
-        if (!h.renewRefused) {
-          snapshot.add(h);
-        }
-      }
-      if (snapshot.isEmpty()) {
-        continue;
-      }
-      Map<Claim<T>, Held<T>> byClaim = new HashMap<>();
-      List<Claim<T>> claims = new ArrayList<>(snapshot.size());
-      for (Held<T> h : snapshot) {
-        byClaim.put(h.claim, h);
-        claims.add(h.claim);
-      }
-      try {
-        BatchOutcome<T> outcome = repository.renewAll(claims, config.leaseDuration());
-        for (Claim<T> lost : outcome.leaseLost()) {
-          Held<T> h = byClaim.get(lost);
-          // A claim we are settling ourselves — completed a moment ago, say — is refused because
-          // it is ours and done, not because its lease was lost: say nothing. settling is set
-          // before the settling call, so a refusal caused by that call always sees it.
-          if (h != null && !h.settling && held.contains(h)) {
-            h.renewRefused = true;
-            log.warn(
-                "{}: renewal of the lease on item {} (token {}) was refused{}",
-                lost.workerId(),
-                lost.item(),
-                lost.token(),
-                h.leaseLost() ? "; its handler was interrupted" : "");
-          }
-        }
-      } catch (RuntimeException e) {
-        storeErrors.increment();
-        log.warn("{}: renewing {} leases failed: {}", name, claims.size(), e.toString());
-      }
-    }
-  }
-
-  private void reaperLoop() {
-    do {
-      try {
-        int n = repository.reclaimExpired(config.reclaimJitter());
-        if (n > 0) {
-          reclaimed.add(n);
-          log.info("{}: reclaimed {} expired leases", name, n);
-        }
-      } catch (RuntimeException e) {
-        storeErrors.increment();
-        log.warn("{}: reclaiming expired leases failed: {}", name, e.toString());
-      }
-    } while (!await(workersStop, config.reaperInterval()));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -941,35 +662,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     return Thread.ofVirtual().name("fanout-" + name + "-" + role).unstarted(guarded);
   }
 
-  /** False for a store failure that the store says no retry can fix. */
-  private static boolean isTransient(RuntimeException e) {
-    return !(e instanceof LeaseStoreException store) || store.isTransient();
-  }
-
-  private Duration backoff(int failures) {
-    Duration wait = config.pollInterval();
-    for (int i = 1; i < failures && wait.compareTo(config.maxPollInterval()) < 0; i++) {
-      wait = doubled(wait, config.maxPollInterval());
-    }
-    return wait;
-  }
-
-  private static Duration doubled(Duration d, Duration cap) {
-    Duration twice = d.multipliedBy(2);
-    return twice.compareTo(cap) > 0 ? cap : twice;
-  }
-
-  /** Waits up to {@code d}; true if the latch opened (stop was asked for). */
-  private static boolean await(CountDownLatch latch, Duration d) {
-    try {
-      return latch.await(d.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return true;
-    }
-  }
-
-  private static boolean joinAll(List<Thread> threads, long deadlineNanos) {
+  /** Joins {@code threads} until {@code deadlineNanos} by the ticker; true if all ended. */
+  private boolean joinAll(List<Thread> threads, long deadlineNanos) {
     boolean interrupted = false;
     try {
       for (Thread t : threads) {
@@ -977,7 +671,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
           continue;
         }
         while (t.isAlive()) {
-          long left = deadlineNanos - System.nanoTime();
+          long left = deadlineNanos - ticker.read();
           if (left <= 0) {
             return false;
           }
@@ -996,71 +690,16 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     }
   }
 
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE - 1 : sum;
+  }
+
   private static String describe(Throwable error) {
     String message = error.getMessage();
     String text =
         message == null ? error.getClass().getName() : error.getClass().getName() + ": " + message;
     return text.length() > 1000 ? text.substring(0, 1000) : text;
-  }
-
-  /** A claim a worker holds until it is settled; the heartbeat renews it meanwhile. */
-  private static final class Held<T> {
-    final Claim<T> claim;
-    volatile boolean renewRefused;
-    /** Set before the call that ends the claim (or its hand-over to the flusher). */
-    volatile boolean settling;
-
-    private final ReentrantLock runLock = new ReentrantLock();
-    // Guarded by runLock: the thread running the handler on this claim, while it runs.
-    private @Nullable Thread runner;
-
-    Held(Claim<T> claim) {
-      this.claim = claim;
-    }
-
-    /** Before the handler runs: false if the lease is already known to be lost. */
-    boolean beginRun() {
-      runLock.lock();
-      try {
-        if (claim.isLeaseLost()) {
-          return false;
-        }
-        runner = Thread.currentThread();
-        return true;
-      } finally {
-        runLock.unlock();
-      }
-    }
-
-    void endRun() {
-      runLock.lock();
-      try {
-        runner = null;
-      } finally {
-        runLock.unlock();
-      }
-    }
-
-    /**
-     * Marks the claim lease lost and interrupts its handler if it is running; under the run lock,
-     * so that a handler that has returned is never interrupted.
-     *
-     * @return whether a running handler was interrupted
-     */
-    boolean leaseLost() {
-      claim.markLeaseLost("the renewal of its lease was refused");
-      runLock.lock();
-      try {
-        Thread t = runner;
-        if (t != null) {
-          t.interrupt();
-          return true;
-        }
-        return false;
-      } finally {
-        runLock.unlock();
-      }
-    }
   }
 
   /** Builds {@link ClaimWorkers}. Not thread-safe. */
@@ -1072,6 +711,9 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     private @Nullable String workerIdPrefix;
     private @Nullable ThreadFactory threadFactory;
     private @Nullable MeterRegistry registry;
+    private Ticker ticker = Ticker.systemTicker();
+    private Sleeper sleeper = Sleeper.systemSleeper();
+    private Supplier<? extends RandomGenerator> random = ThreadLocalRandom::current;
 
     private Builder(ClaimLeaseRepository<T> repository, ClaimHandler<T> handler) {
       this.repository = Objects.requireNonNull(repository, "repository must not be null");
@@ -1127,6 +769,39 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     /** Registers the meters described in the package documentation in {@code registry}. */
     public Builder<T> meterRegistry(MeterRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry must not be null");
+      return this;
+    }
+
+    /**
+     * The clock for every deadline the workers compute: how long a failing store call is retried
+     * (one lease, less when stopping), how long the completion flusher lingers for a batch, the
+     * timeouts of {@link ClaimWorkers#stop(Duration)} and {@link ClaimWorkers#awaitDrained}, and
+     * the handler timer. Default {@link Ticker#systemTicker()}. Waits that end on an event —
+     * idle polls, failed claims and the heartbeat and reaper intervals, which all end at once on
+     * {@code stop()}, and the flusher's wait for work — are timed waits on that event and run by
+     * the system's clock; lease ends are the store's business. A fake ticker must be moved on for
+     * its deadlines to pass.
+     */
+    public Builder<T> ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker must not be null");
+      return this;
+    }
+
+    /**
+     * How the workers make their pure delays: the waits between the retries of a failing store
+     * call that starts or ends a claim ({@code markStarted}, {@code complete}, {@code release},
+     * {@code fail}, {@code giveBack}, the flusher's {@code completeAll}). Default {@link
+     * Sleeper#systemSleeper()}; an interrupt during such a wait ends the retries and leaves the
+     * claim to the reaper.
+     */
+    public Builder<T> sleeper(Sleeper sleeper) {
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper must not be null");
+      return this;
+    }
+
+    /** Where the back-off jitter comes from; for tests that want it repeatable. */
+    Builder<T> random(Supplier<? extends RandomGenerator> random) {
+      this.random = Objects.requireNonNull(random, "random must not be null");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package dev.fanout.lease;
 
+import dev.fanout.retry.Backoff;
 import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -26,8 +27,11 @@ import org.jspecify.annotations.Nullable;
  * @param batchSize the most items one worker claims at a time, 1 to {@value #MAX_BATCH_SIZE}
  * @param pollInterval how long an idle worker waits before it polls again
  * @param maxPollInterval the longest wait of an idle worker: each empty poll doubles the wait,
- *     from {@code pollInterval} up to this (the idle back-off); the first item found resets it.
- *     Failing calls to the store back off the same way.
+ *     from {@code pollInterval} up to this (the idle back-off), each wait drawn at random between
+ *     the doubled interval and twice it, at most this; the first item found resets it. Failing
+ *     claims back off the same way; a failing call that starts or ends a claim is retried after
+ *     exponential waits from {@code pollInterval} up to this with equal jitter (between half the
+ *     doubled interval and all of it).
  * @param leaseDuration the lease of each claim, and of each renewal
  * @param heartbeatInterval how often the leases of held claims are renewed, less than {@code
  *     leaseDuration}; by default a third of it
@@ -170,16 +174,10 @@ public record ClaimWorkersConfig(
    * retryDelay * 2^(attempt - 1)}, at most {@code maxRetryDelay}.
    */
   public Duration retryDelayAfter(int attempt) {
-    if (retryDelay.isZero()) {
-      return Duration.ZERO;
-    }
-    int doublings = Math.min(Math.max(attempt - 1, 0), 40);
-    long nanos = retryDelay.toNanos();
-    long cap = maxRetryDelay.toNanos();
-    for (int i = 0; i < doublings && nanos < cap; i++) {
-      nanos = nanos > cap / 2 ? cap : nanos * 2;
-    }
-    return Duration.ofNanos(Math.min(nanos, cap));
+    Duration cap = maxRetryDelay.compareTo(Backoff.MAX_DELAY) > 0 ? Backoff.MAX_DELAY : maxRetryDelay;
+    Duration initial = retryDelay.compareTo(cap) > 0 ? cap : retryDelay;
+    return Duration.ofNanos(
+        Backoff.exponential(initial, 2.0, cap).baseNanos(Math.max(attempt, 1)));
   }
 
   /**
