@@ -105,6 +105,7 @@ public final class Policies<K> {
       throws Exception {
     Objects.requireNonNull(callable, "callable must not be null");
     Execution<K> execution = new Execution<>(key, null, null, null);
+    execution.detailed = false; // nobody reads the attempts: a retry may skip its outcome
     try {
       return execution.run(this, callable);
     } catch (Throwable t) {
@@ -152,6 +153,25 @@ public final class Policies<K> {
         value, execution.attempts, execution.throttles, execution.cutHints);
   }
 
+  /**
+   * How long every call is sure to be refused: the longest time a {@linkplain
+   * Builder#circuitBreaker circuit breaker} of the composition stays open; {@link Duration#ZERO}
+   * when none is open. A runner that fetches work before it calls (claim workers) waits this out
+   * instead of fetching work it cannot do.
+   */
+  public Duration pausedFor() {
+    Duration longest = Duration.ZERO;
+    for (Stage<? super K> stage : stages) {
+      if (stage instanceof Stage.Breaker(CircuitBreaker breaker)) {
+        Duration open = breaker.remainingOpen();
+        if (open.compareTo(longest) > 0) {
+          longest = open;
+        }
+      }
+    }
+    return longest;
+  }
+
   /** The time source of the attempt timeouts. */
   Ticker ticker() {
     return ticker;
@@ -189,6 +209,8 @@ public final class Policies<K> {
     final @Nullable RetryListener listener;
     final @Nullable BooleanSupplier cancelled;
     private final @Nullable Scheduler timer;
+    /** Whether the caller reads attempts, throttles and the reason (execute, not call). */
+    boolean detailed = true;
     int attempts;
     int throttles;
     int cutHints;

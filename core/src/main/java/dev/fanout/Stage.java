@@ -43,6 +43,9 @@ sealed interface Stage<K>
     public <T extends @Nullable Object> T run(
         Policies.Execution<Object> execution, Policies<Object> policies, Callable<? extends T> next)
         throws Exception {
+      if (!execution.detailed && execution.listener == null) {
+        return policy.call(next); // the value or the last error, as they are
+      }
       Outcome<T> outcome =
           execution.listener == null
               ? policy.execute(next)

@@ -1,6 +1,7 @@
 package dev.fanout.aws;
 
 import dev.fanout.ParallelConfig;
+import dev.fanout.internal.Throwables;
 import dev.fanout.retry.Backoff;
 import dev.fanout.retry.Jitter;
 import dev.fanout.retry.RetryAfter;
@@ -95,16 +96,11 @@ public final class AwsErrors {
    * AWS error whose code is one of {@link #THROTTLING_CODES}.
    */
   public static boolean isThrottling(Throwable error) {
-    int depth = 0;
-    for (Throwable t = error; t != null && depth < MAX_DEPTH; t = t.getCause(), depth++) {
-      if (t instanceof ThrottledException) {
-        return true;
-      }
-      if (t instanceof SdkServiceException s && isThrottlingServiceError(s)) {
-        return true;
-      }
-    }
-    return false;
+    return Throwables.anyInChain(
+        error,
+        t ->
+            t instanceof ThrottledException
+                || (t instanceof SdkServiceException s && isThrottlingServiceError(s)));
   }
 
   /** Whether a service error is throttling; see {@link #isThrottling(Throwable)}. */

@@ -2,6 +2,8 @@ package dev.fanout.benchmarks;
 
 import dev.failsafe.Failsafe;
 import dev.failsafe.FailsafeExecutor;
+import dev.fanout.Policies;
+import dev.fanout.rate.RateGate;
 import dev.fanout.retry.Outcome;
 import dev.fanout.retry.RetryBudget;
 import dev.fanout.retry.RetryPolicy;
@@ -46,7 +48,17 @@ import org.openjdk.jmh.annotations.Warmup;
 @Threads(1)
 public class RetryBenchmark {
 
-  @Param({"direct", "fanout", "fanout-execute", "fanout-budget", "failsafe", "resilience4j"})
+  @Param({
+    "direct",
+    "fanout",
+    "fanout-execute",
+    "fanout-budget",
+    "policies",
+    "policies-execute",
+    "policies-gate-timeout",
+    "failsafe",
+    "resilience4j"
+  })
   public String policy;
 
   private Callable<Object> guarded;
@@ -73,6 +85,23 @@ public class RetryBenchmark {
           case "fanout-budget" -> {
             RetryPolicy p = RetryPolicy.ofRetries(3).toBuilder().budget(RetryBudget.standard()).build();
             yield () -> p.call(task);
+          }
+          case "policies" -> {
+            Policies<String> p = Policies.<String>builder().retry(RetryPolicy.ofRetries(3)).build();
+            yield () -> p.call("key", task);
+          }
+          case "policies-execute" -> {
+            Policies<String> p = Policies.<String>builder().retry(RetryPolicy.ofRetries(3)).build();
+            yield () -> p.execute("key", task) instanceof Outcome.Success<Object> s ? s.value() : null;
+          }
+          case "policies-gate-timeout" -> {
+            Policies<String> p =
+                Policies.<String>builder()
+                    .retry(RetryPolicy.ofRetries(3))
+                    .rateGate(RateGate.unlimited())
+                    .attemptTimeout(Duration.ofMinutes(1))
+                    .build();
+            yield () -> p.call("key", task);
           }
           case "failsafe" -> {
             FailsafeExecutor<Object> executor =

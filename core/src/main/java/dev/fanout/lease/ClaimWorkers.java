@@ -2,6 +2,8 @@ package dev.fanout.lease;
 
 import dev.fanout.time.Sleeper;
 import dev.fanout.time.Ticker;
+import dev.fanout.Policies;
+import dev.fanout.breaker.CallNotPermittedException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -153,6 +155,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private final String name;
   private final ClaimLeaseRepository<T> repository;
   private final ClaimHandler<T> handler;
+  private final Policies<? super T> policies;
   private final ClaimWorkersConfig config;
   private final @Nullable ThreadFactory threadFactory;
   private final @Nullable MeterRegistry registry;
@@ -182,6 +185,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private ClaimWorkers(Builder<T> builder) {
     this.repository = builder.repository;
     this.handler = builder.handler;
+    this.policies = builder.policies;
     this.config = builder.config;
     this.name = builder.name != null ? builder.name : "claims-" + IDS.incrementAndGet();
     this.threadFactory = builder.threadFactory;
@@ -420,7 +424,25 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private void workerLoop(String workerId) {
     int idleRounds = 0;
     int failures = 0;
+    boolean paused = false;
     while (running) {
+      Duration pause = policies.pausedFor();
+      if (pause.isPositive()) {
+        // A circuit breaker of the handler's policies is open: every handler call would be
+        // refused, so claim nothing until it lets a trial call through.
+        if (!paused) {
+          log.warn("{}: a circuit breaker is open, not claiming for {} ms", workerId, pause.toMillis());
+          paused = true;
+        }
+        if (Waits.await(workersStop, pause.compareTo(config.maxPollInterval()) < 0 ? pause : config.maxPollInterval())) {
+          break;
+        }
+        continue;
+      }
+      if (paused) {
+        log.info("{}: claiming again", workerId);
+        paused = false;
+      }
       List<Claim<T>> claims;
       try {
         claims = repository.claim(workerId, config.batchSize(), config.leaseDuration());
@@ -536,7 +558,12 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     Throwable error = null;
     if (h.beginRun()) {
       try {
-        handler.handle(claim);
+        policies.call(
+            claim.item(),
+            () -> {
+              handler.handle(claim);
+              return null;
+            });
       } catch (Throwable t) {
         error = t;
       } finally {
@@ -564,6 +591,12 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     if (error instanceof VirtualMachineError vme) {
       giveBack(h);
       throw vme;
+    }
+    if (error instanceof CallNotPermittedException) {
+      // An open breaker refused the handler call: the item was not worked on, so it keeps the
+      // attempt it was given.
+      giveBack(h);
+      return;
     }
     if (claim.isLeaseLost()) {
       // The store refused the lease while the handler ran and we cut it short: the item is, or
@@ -714,6 +747,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     private Ticker ticker = Ticker.systemTicker();
     private Sleeper sleeper = Sleeper.systemSleeper();
     private Supplier<? extends RandomGenerator> random = ThreadLocalRandom::current;
+    private Policies<? super T> policies = Policies.none();
 
     private Builder(ClaimLeaseRepository<T> repository, ClaimHandler<T> handler) {
       this.repository = Objects.requireNonNull(repository, "repository must not be null");
@@ -769,6 +803,20 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     /** Registers the meters described in the package documentation in {@code registry}. */
     public Builder<T> meterRegistry(MeterRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry must not be null");
+      return this;
+    }
+
+    /**
+     * The policies every handler call runs through, keyed by the claim's item: a rate gate, a
+     * bulkhead, a retry inside one lease, a circuit breaker; none unless set. While a circuit
+     * breaker of the composition is open ({@link Policies#pausedFor()}), the workers claim
+     * nothing, so that no item is leased only to be refused; a handler call the breaker refuses
+     * anyway gives its item back without using up an attempt. A retry here repeats the handler
+     * within the same claim (its lease is renewed as usual), before the item's own {@code
+     * maxAttempts} come into play.
+     */
+    public Builder<T> policies(Policies<? super T> policies) {
+      this.policies = Objects.requireNonNull(policies, "policies must not be null");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package dev.fanout.k8s.internal;
 
+import dev.fanout.internal.Throwables;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ExceptionHandler;
 import java.time.Duration;
@@ -25,7 +26,7 @@ public final class ApiErrors {
       }
       // No HTTP answer: fabric8 gives code -1 (or 0) and the cause, an I/O error or a timeout,
       // unless the client itself failed: interrupted, or an answer it could not read.
-      return !causedBy(k, InterruptedException.class)
+      return Throwables.findInChain(k, InterruptedException.class) == null
           && !ExceptionHandler.isDeserializationException(k);
     }
     return e instanceof Exception;
@@ -45,15 +46,5 @@ public final class ApiErrors {
       return Optional.of(Duration.ofSeconds(k.getStatus().getDetails().getRetryAfterSeconds()));
     }
     return Optional.empty();
-  }
-
-  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
-    int depth = 0;
-    for (Throwable t = e; t != null && depth < 32; t = t.getCause(), depth++) {
-      if (type.isInstance(t)) {
-        return true;
-      }
-    }
-    return false;
   }
 }
