@@ -75,10 +75,16 @@ public final class Policies<K> {
 
   private final List<Stage<? super K>> stages;
   private final Ticker ticker;
+  /** The retry policy when it is the only stage: {@link #call} then goes straight to it. */
+  private final @Nullable RetryPolicy onlyRetry;
 
   private Policies(List<Stage<? super K>> stages, Ticker ticker) {
     this.stages = List.copyOf(stages);
     this.ticker = ticker;
+    this.onlyRetry =
+        this.stages.size() == 1 && this.stages.get(0) instanceof Stage.Retry(RetryPolicy policy)
+            ? policy
+            : null;
   }
 
   /** A composition to which policies are added outermost first. */
@@ -104,6 +110,13 @@ public final class Policies<K> {
   public <T extends @Nullable Object> T call(K key, Callable<? extends T> callable)
       throws Exception {
     Objects.requireNonNull(callable, "callable must not be null");
+    RetryPolicy retry = onlyRetry;
+    if (retry != null) {
+      return retry.call(callable); // what the one-stage chain below would do, without its objects
+    }
+    if (stages.isEmpty()) {
+      return callable.call();
+    }
     Execution<K> execution = new Execution<>(key, null, null, null);
     execution.detailed = false; // nobody reads the attempts: a retry may skip its outcome
     try {
