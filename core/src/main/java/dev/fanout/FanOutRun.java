@@ -27,47 +27,47 @@ final class FanOutRun {
 
   private final PoolCore core;
   private final Workers workers;
-  final @Nullable ResultChannel<Object, Object> channel;
+  private final @Nullable ResultChannel<Object, Object> channel;
   /**
    * Results in completion order when there is no channel ({@link WorkerPool#fanOutAndWait}): each
    * result takes the next slot, then counts as {@link #done}, so once all are done all slots are
    * set.
    */
-  final @Nullable Result<Object, Object>[] collected;
+  private final @Nullable Result<Object, Object>[] collected;
 
-  final AtomicInteger nextSlot = new AtomicInteger();
-  final CountDownLatch allDone = new CountDownLatch(1);
-  final FanOutOptions options;
-  final boolean reportsProgress;
+  private final AtomicInteger nextSlot = new AtomicInteger();
+  private final CountDownLatch allDone = new CountDownLatch(1);
+  private final FanOutOptions options;
+  private final boolean reportsProgress;
   /**
    * Whether handing a result over only stores it: no channel that may wait for its consumer, no
    * progress listener and no fail-fast cancelling run in the worker's thread.
    */
   final boolean handsOverQuickly;
-  final int total;
+  private final int total;
   /** A job per key, in the order of the keys given. */
-  final Job[] jobs;
+  private final Job[] jobs;
   /** The same jobs by key. */
-  final Map<Object, Job> byKey;
+  private final Map<Object, Job> byKey;
   final long startNanos = System.nanoTime();
-  volatile long endNanos;
-  final AtomicInteger done = new AtomicInteger();
+  private volatile long endNanos;
+  private final AtomicInteger done = new AtomicInteger();
   /** Failures so far; counted only for the progress listener. */
-  final AtomicInteger failures = new AtomicInteger();
-  final AtomicBoolean listenerFailed = new AtomicBoolean();
+  private final AtomicInteger failures = new AtomicInteger();
+  private final AtomicBoolean listenerFailed = new AtomicBoolean();
   /**
    * Held while counting a result and telling the progress listener, so that the listener sees
    * 1, 2, ... {@link #total} in order, one call at a time, and the last call happens before the
    * fan-out counts as finished.
    */
-  final ReentrantLock progressLock = new ReentrantLock();
+  private final ReentrantLock progressLock = new ReentrantLock();
   /** Whether the join is {@link FanOutJoin#all()}: no other result ends the fan-out early. */
-  final boolean joinsAll;
+  private final boolean joinsAll;
   /** Held while the join looks at a result. */
   private final ReentrantLock joinLock = new ReentrantLock();
   private int joinSuccesses; // guarded by joinLock
   private boolean joined; // guarded by joinLock
-  volatile @Nullable ScheduledFuture<?> deadlineTimer;
+  private volatile @Nullable ScheduledFuture<?> deadlineTimer;
 
   /**
    * A fan-out with a job per key running {@code task}; nothing is enqueued yet.
@@ -132,12 +132,11 @@ final class FanOutRun {
    * @throws PoolClosedException if the pool is closing (nothing was enqueued)
    */
   FanOutRun start(PoolTimer timer) {
-    int n = total;
     List<Thread> started;
     core.lock.lock();
     try {
       core.ensureAccepting();
-      if (n > 0) {
+      if (total > 0) {
         core.fanOuts.add(this);
         for (Job job : jobs) {
           workers.enqueue(job);
@@ -148,7 +147,7 @@ final class FanOutRun {
       core.lock.unlock();
     }
     Duration deadline = options.deadline();
-    if (deadline != null && n > 0) {
+    if (deadline != null && total > 0) {
       ScheduledFuture<?> scheduled =
           timer.schedule(
               () -> cancelAll("deadline of " + deadline + " passed"), deadline.toNanos());
@@ -188,7 +187,12 @@ final class FanOutRun {
         Duration.ofNanos(endNanos - startNanos));
   }
 
-  boolean isFinished() {
+  /** This fan-out's job for {@code key}, or {@code null} if the key is not one of its keys. */
+  @Nullable Job job(Object key) {
+    return byKey.get(key);
+  }
+
+  private boolean isFinished() {
     return done.get() >= total;
   }
 

@@ -5,7 +5,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,12 +28,10 @@ final class Job implements Callable<@Nullable Object> {
   final @Nullable FanOutRun fanOut;
   /** The keyed submissions this run belongs to; {@code null} for a fan-out's job. */
   final @Nullable KeyedRuns keyed;
-  final @Nullable CompletableFuture<Result<Object, Object>> future;
+  private final @Nullable CompletableFuture<Result<Object, Object>> future;
   final @Nullable TaskHandle<Object, Object> handle;
   /** When the job was made: its fan-out's start, so a fan-out reads the clock once. */
   final long createdNanos;
-  /** A hash code that costs nothing to compute (the identity hash does, once per object). */
-  private final int hash = ThreadLocalRandom.current().nextInt();
   volatile Task<Object, Object> task; // replaced by coalescing while queued (under lock)
   /** The submitter's context, restored around each attempt; replaced with the task. */
   volatile @Nullable Object context;
@@ -100,16 +97,6 @@ final class Job implements Callable<@Nullable Object> {
     try (ContextPropagator.Scope restored = core.propagator.restore(context)) {
       return task.call(key);
     }
-  }
-
-  @Override
-  public int hashCode() {
-    return hash;
-  }
-
-  @Override
-  public boolean equals(@Nullable Object other) {
-    return this == other;
   }
 
   /**

@@ -94,6 +94,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Memory consistency: actions in a thread before it submits a task happen-before the task
  * runs; the task's actions happen-before its result is received from the channel or handle.
+ *
+ * <p>Implementation: this class is the API and the lifecycle only; the queue and its workers,
+ * keyed submissions, fan-outs and the timer are package-private classes beside it that share
+ * the pool's one lock. It still runs past 500 lines because it documents the whole API and
+ * nests {@link Builder}, which must stay {@code WorkerPool.Builder}.
  */
 public final class WorkerPool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
@@ -256,7 +261,7 @@ public final class WorkerPool implements AutoCloseable {
     try {
       keyed.collect(key, targets);
       for (FanOutRun fanOut : core.fanOuts) {
-        Job job = fanOut.byKey.get(key);
+        Job job = fanOut.job(key);
         if (job != null) {
           targets.add(job);
         }
