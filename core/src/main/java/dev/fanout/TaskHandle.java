@@ -22,12 +22,12 @@ import org.jspecify.annotations.Nullable;
 public final class TaskHandle<K, V> {
   private final K key;
   private final CompletableFuture<Result<K, V>> future;
-  private final WorkerPool pool;
+  private final KeyedRuns keyed;
 
-  TaskHandle(K key, CompletableFuture<Result<K, V>> future, WorkerPool pool) {
+  TaskHandle(K key, CompletableFuture<Result<K, V>> future, KeyedRuns keyed) {
     this.key = key;
     this.future = future;
-    this.pool = pool;
+    this.keyed = keyed;
   }
 
   /** The key submitted. */
@@ -82,7 +82,7 @@ public final class TaskHandle<K, V> {
    * @return whether anything was cancelled
    */
   public boolean cancel() {
-    return pool.cancel(key, false);
+    return keyed.cancel(key);
   }
 
   @Override

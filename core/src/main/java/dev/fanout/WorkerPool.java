@@ -1,42 +1,20 @@
 package dev.fanout;
 
 import dev.fanout.context.ContextPropagator;
-import dev.fanout.internal.Cancelled;
 import dev.fanout.internal.Names;
-import dev.fanout.internal.NoProgress;
 import dev.fanout.internal.PoolMeters;
 import dev.fanout.rate.RateGate;
-import dev.fanout.retry.Outcome;
-import dev.fanout.retry.RetryListener;
 import dev.fanout.retry.RetryPolicy;
 import dev.fanout.time.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
-import java.util.ConcurrentModificationException;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -116,69 +94,40 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Memory consistency: actions in a thread before it submits a task happen-before the task
  * runs; the task's actions happen-before its result is received from the channel or handle.
+ *
+ * <p>Implementation: this class is the API and the lifecycle only; the queue and its workers,
+ * keyed submissions, fan-outs and the timer are package-private classes beside it that share
+ * the pool's one lock. It still runs past 500 lines because it documents the whole API and
+ * nests {@link Builder}, which must stay {@code WorkerPool.Builder}.
  */
 public final class WorkerPool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
   private static final AtomicInteger POOL_IDS = new AtomicInteger();
 
-  private final String name;
-  private final ParallelConfig config;
-  private final ThreadFactory threadFactory;
+  // The pool is its API and its lifecycle; each mechanism is a part that shares the core's lock.
+  private final PoolCore core;
+  private final ReentrantLock lock;
+  private final PoolTimer timer;
+  private final Workers workers;
+  private final KeyedRuns keyed;
   private final @Nullable PoolMeters meters;
-  private final Policies<Object> policies;
-  private final ContextPropagator propagator;
-  private final RetryListener retryCounter;
-  private final Policies.Scheduler attemptTimer = this::schedule;
-
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition workersGone = lock.newCondition();
-  // All below guarded by lock.
-  private final ArrayDeque<Job> queue = new ArrayDeque<>();
-  private final Map<Object, Job> keyed = new HashMap<>();
-  private final Set<FanOut> fanOuts = new HashSet<>();
-  /** Each live worker by its thread. */
-  private final Map<Thread, Worker> workers = new HashMap<>();
-  /**
-   * Workers that left {@link #workers} and may still be ending; {@link #close()} joins them so
-   * that no thread of the pool outlives it. Pruned of ended threads whenever one is added.
-   */
-  private final List<Thread> exited = new ArrayList<>();
-  private int queued;
-  private boolean accepting = true;
-  private boolean closed;
-  private @Nullable ScheduledThreadPoolExecutor timer;
   private final Duration interruptGrace;
 
-  private final LongAdder completed = new LongAdder();
-  private final LongAdder failed = new LongAdder();
-  private final LongAdder retried = new LongAdder();
-
   private WorkerPool(Builder builder) {
-    this.config = builder.config;
-    this.interruptGrace = builder.interruptGrace;
-    this.name = builder.name != null ? builder.name : "pool-" + POOL_IDS.incrementAndGet();
-    this.threadFactory =
+    String name = builder.name != null ? builder.name : "pool-" + POOL_IDS.incrementAndGet();
+    ThreadFactory threadFactory =
         builder.threadFactory != null
             ? builder.threadFactory
             : Thread.ofVirtual().name("fanout-" + name + "-", 0).factory();
+    this.core = new PoolCore(name, builder.config, builder.propagator);
+    this.lock = core.lock;
+    this.interruptGrace = builder.interruptGrace;
+    this.timer = new PoolTimer(core);
+    this.workers = new Workers(core, threadFactory, builder.policies(name), timer);
+    this.keyed = new KeyedRuns(core, workers);
     this.meters =
         builder.registry == null ? null : new PoolMeters(builder.registry, name, new Meters());
-    this.policies = builder.policies(name);
-    this.propagator = builder.propagator;
-    this.retryCounter =
-        event -> {
-          retried.increment();
-          if (log.isDebugEnabled()) {
-            log.debug(
-                "worker pool '{}': {}retry {}/{} after {}: {}",
-                name,
-                event.throttled() ? "throttled, " : "",
-                event.retry(),
-                event.maxRetries(),
-                event.delay(),
-                String.valueOf(event.error()));
-          }
-        };
+    core.meters = meters;
   }
 
   /** A pool with the given config, virtual threads and no metrics. */
@@ -193,12 +142,12 @@ public final class WorkerPool implements AutoCloseable {
 
   /** The pool's name, used in thread names, logs and the {@code pool} meter tag. */
   public String name() {
-    return name;
+    return core.name;
   }
 
   /** The config the pool was made with. */
   public ParallelConfig config() {
-    return config;
+    return core.config;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -214,7 +163,7 @@ public final class WorkerPool implements AutoCloseable {
    */
   public <K, V> ResultChannel<K, V> fanOut(
       Collection<? extends K> keys, Task<? super K, ? extends V> task) {
-    return fanOut(keys, task, FanOutOptions.of(config));
+    return fanOut(keys, task, FanOutOptions.of(core.config));
   }
 
   /**
@@ -233,42 +182,9 @@ public final class WorkerPool implements AutoCloseable {
     ResultChannel<K, V> channel = ResultChannel.create(size, options.capacityFor(size));
     @SuppressWarnings("unchecked")
     ResultChannel<Object, Object> untyped = (ResultChannel<Object, Object>) channel;
-    FanOut fanOut = start(new FanOut(keys, task, options, untyped));
+    FanOutRun fanOut = new FanOutRun(core, workers, keys, task, options, untyped).start(timer);
     channel.onClose(() -> fanOut.cancelAll("result channel closed"));
     return channel;
-  }
-
-  /** Enqueues the fan-out's jobs, starts workers and the deadline. */
-  private FanOut start(FanOut fanOut) {
-    int n = fanOut.total;
-    Job[] jobs = fanOut.jobs;
-    FanOutOptions options = fanOut.options;
-    List<Thread> started;
-    lock.lock();
-    try {
-      ensureAccepting();
-      if (n > 0) {
-        fanOuts.add(fanOut);
-        for (Job job : jobs) {
-          enqueue(job);
-        }
-      }
-      started = spawnWorkers();
-    } finally {
-      lock.unlock();
-    }
-    Duration deadline = options.deadline();
-    if (deadline != null && n > 0) {
-      ScheduledFuture<?> timer =
-          schedule(
-              () -> fanOut.cancelAll("deadline of " + deadline + " passed"), deadline.toNanos());
-      fanOut.deadlineTimer = timer;
-      if (timer != null && fanOut.isFinished()) {
-        timer.cancel(false);
-      }
-    }
-    startAll(started);
-    return fanOut;
   }
 
   /**
@@ -280,14 +196,14 @@ public final class WorkerPool implements AutoCloseable {
   public <K, V> FanOutReport<K, V> fanOutAndWait(
       Collection<? extends K> keys, Task<? super K, ? extends V> task)
       throws InterruptedException {
-    return fanOutAndWait(keys, task, FanOutOptions.of(config));
+    return fanOutAndWait(keys, task, FanOutOptions.of(core.config));
   }
 
   /** As {@link #fanOutAndWait(Collection, Task)}, reporting progress to {@code progress}. */
   public <K, V> FanOutReport<K, V> fanOutAndWait(
       Collection<? extends K> keys, Task<? super K, ? extends V> task, ProgressListener progress)
       throws InterruptedException {
-    return fanOutAndWait(keys, task, FanOutOptions.of(config).withProgress(progress));
+    return fanOutAndWait(keys, task, FanOutOptions.of(core.config).withProgress(progress));
   }
 
   /** As {@link #fanOutAndWait(Collection, Task)}, with this fan-out's own options. */
@@ -297,26 +213,7 @@ public final class WorkerPool implements AutoCloseable {
     Objects.requireNonNull(keys, "keys");
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(options, "options");
-    FanOut fanOut = start(new FanOut(keys, task, options, null));
-    try {
-      fanOut.allDone.await();
-    } catch (InterruptedException e) {
-      fanOut.cancelAll("interrupted while waiting for the fan-out");
-      throw e;
-    }
-    @SuppressWarnings("unchecked")
-    List<Result<K, V>> results = (List<Result<K, V>>) (List<?>) Arrays.asList(fanOut.collected);
-    Map<Object, Job> byKey = fanOut.byKey;
-    return FanOutReport.indexed(
-        results,
-        key -> {
-          Job job = byKey.get(key);
-          @SuppressWarnings("unchecked")
-          Result<K, V> result = job == null ? null : (Result<K, V>) (Result<?, ?>) job.result;
-          return result;
-        },
-        fanOut.total,
-        Duration.ofNanos(fanOut.endNanos - fanOut.startNanos));
+    return new FanOutRun(core, workers, keys, task, options, null).start(timer).awaitReport();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -341,50 +238,12 @@ public final class WorkerPool implements AutoCloseable {
    * @throws NullPointerException if an argument is null
    * @throws PoolClosedException if the pool is closing (nothing was accepted)
    */
-  @SuppressWarnings("unchecked")
   public <K, V> TaskHandle<K, V> submit(
       K key, Task<? super K, ? extends V> task, WhileRunning whileRunning) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(whileRunning, "whileRunning");
-    Task<Object, Object> untypedTask = (Task<Object, Object>) task;
-    @Nullable Object context = propagator.capture();
-    Job handleOwner;
-    List<Thread> started;
-    lock.lock();
-    try {
-      ensureAccepting();
-      Job current = keyed.get(key);
-      if (current == null) {
-        handleOwner = keyedJob(key, untypedTask, context);
-        keyed.put(key, handleOwner);
-        enqueue(handleOwner);
-      } else if (current.state == Job.QUEUED) {
-        current.task = untypedTask;
-        current.context = context;
-        handleOwner = current;
-      } else if (whileRunning == WhileRunning.JOIN && !current.isCompleted()) {
-        handleOwner = current;
-      } else {
-        if (current.rerun == null) {
-          current.rerun = keyedJob(key, untypedTask, context);
-          current.rerun.state = Job.PENDING;
-        } else {
-          current.rerun.task = untypedTask;
-          current.rerun.context = context;
-        }
-        handleOwner = current.rerun;
-      }
-      started = spawnWorkers();
-    } finally {
-      lock.unlock();
-    }
-    startAll(started);
-    return (TaskHandle<K, V>) Objects.requireNonNull(handleOwner.handle);
-  }
-
-  private Job keyedJob(Object key, Task<Object, Object> task, @Nullable Object context) {
-    return new Job(key, task, context, null, this);
+    return keyed.submit(key, task, whileRunning);
   }
 
   /**
@@ -396,25 +255,13 @@ public final class WorkerPool implements AutoCloseable {
    * @return whether anything was cancelled
    */
   public boolean cancel(Object key) {
-    return cancel(key, true);
-  }
-
-  /** Cancels a key's keyed submissions and, if {@code fanOutsToo}, its fan-out runs. */
-  boolean cancel(Object key, boolean fanOutsToo) {
     Objects.requireNonNull(key, "key");
     List<Job> targets = new ArrayList<>();
     lock.lock();
     try {
-      Job current = keyed.get(key);
-      if (current != null) {
-        targets.add(current);
-        if (current.rerun != null) {
-          targets.add(current.rerun);
-          current.rerun = null;
-        }
-      }
-      for (FanOut fanOut : fanOutsToo ? fanOuts : Set.<FanOut>of()) {
-        Job job = fanOut.byKey.get(key);
+      keyed.collect(key, targets);
+      for (FanOutRun fanOut : core.fanOuts) {
+        Job job = fanOut.job(key);
         if (job != null) {
           targets.add(job);
         }
@@ -422,7 +269,7 @@ public final class WorkerPool implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    return cancelJobs(targets, "cancelled by cancel(" + key + ")") > 0;
+    return workers.cancelJobs(targets, "cancelled by cancel(" + key + ")") > 0;
   }
 
   /**
@@ -436,26 +283,7 @@ public final class WorkerPool implements AutoCloseable {
    */
   public int cancelAll(String reason) {
     Objects.requireNonNull(reason, "reason");
-    List<Job> targets = new ArrayList<>();
-    lock.lock();
-    try {
-      for (Worker worker : workers.values()) {
-        Job job = Objects.requireNonNull(worker.job);
-        targets.add(job);
-        if (job.rerun != null) {
-          targets.add(job.rerun);
-          job.rerun = null;
-        }
-      }
-      for (Job job : queue) {
-        if (job.state == Job.QUEUED) {
-          targets.add(job);
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
-    return cancelJobs(targets, reason);
+    return workers.cancelAll(reason);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -466,7 +294,11 @@ public final class WorkerPool implements AutoCloseable {
     lock.lock();
     try {
       return new PoolStatus(
-          workers.size(), queued, completed.sum(), failed.sum(), retried.sum());
+          workers.activeCount(),
+          workers.queuedCount(),
+          core.completed.sum(),
+          core.failed.sum(),
+          core.retried.sum());
     } finally {
       lock.unlock();
     }
@@ -476,7 +308,7 @@ public final class WorkerPool implements AutoCloseable {
   public boolean isClosed() {
     lock.lock();
     try {
-      return !accepting;
+      return !core.accepting;
     } finally {
       lock.unlock();
     }
@@ -489,14 +321,7 @@ public final class WorkerPool implements AutoCloseable {
   public List<Object> stillRunning() {
     lock.lock();
     try {
-      List<Object> keys = new ArrayList<>();
-      for (Worker w : workers.values()) {
-        Job job = w.job;
-        if (job != null) {
-          keys.add(job.key);
-        }
-      }
-      return List.copyOf(keys);
+      return List.copyOf(workers.runningKeys());
     } finally {
       lock.unlock();
     }
@@ -516,22 +341,23 @@ public final class WorkerPool implements AutoCloseable {
    */
   @Override
   public void close() {
+    String name = core.name;
     lock.lock();
     try {
-      if (workers.containsKey(Thread.currentThread())) {
+      if (workers.isWorker(Thread.currentThread())) {
         throw new IllegalStateException("a task must not close its own pool '" + name + "'");
       }
-      if (closed) {
+      if (core.closed) {
         return;
       }
-      accepting = false;
+      core.accepting = false;
     } finally {
       lock.unlock();
     }
     boolean interrupted = false;
     boolean drained;
     try {
-      drained = awaitWorkersGone(config.shutdownTimeout().toNanos());
+      drained = workers.awaitGone(core.config.shutdownTimeout().toNanos());
     } catch (InterruptedException e) {
       interrupted = true;
       drained = false;
@@ -542,11 +368,11 @@ public final class WorkerPool implements AutoCloseable {
       log.warn(
           "worker pool '{}' did not finish within {}: cancelled {} unfinished task(s)",
           name,
-          config.shutdownTimeout(),
+          core.config.shutdownTimeout(),
           cancelled);
       try {
         // Interrupted tasks get the grace to end; one that ignores interrupts is reported.
-        if (!awaitWorkersGone(interruptGrace.toNanos())) {
+        if (!workers.awaitGone(interruptGrace.toNanos())) {
           List<Object> keys = stillRunning();
           log.error(
               "worker pool '{}': {} task(s) ignore interruption and still run {} after the"
@@ -561,14 +387,12 @@ public final class WorkerPool implements AutoCloseable {
       }
     }
     List<Thread> toJoin;
-    ScheduledThreadPoolExecutor timerToStop;
+    @Nullable ScheduledThreadPoolExecutor timerToStop;
     lock.lock();
     try {
-      closed = true;
-      toJoin = new ArrayList<>(exited);
-      exited.clear();
-      timerToStop = timer;
-      timer = null;
+      core.closed = true;
+      toJoin = workers.takeExited();
+      timerToStop = timer.detach();
     } finally {
       lock.unlock();
     }
@@ -582,13 +406,8 @@ public final class WorkerPool implements AutoCloseable {
         interrupted = true;
       }
     }
-    if (timerToStop != null) {
-      timerToStop.shutdownNow();
-      try {
-        timerToStop.awaitTermination(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
+    if (PoolTimer.stop(timerToStop)) {
+      interrupted = true;
     }
     if (meters != null) {
       meters.remove();
@@ -599,587 +418,9 @@ public final class WorkerPool implements AutoCloseable {
     log.debug("worker pool '{}' closed: {}", name, status());
   }
 
-  private boolean awaitWorkersGone(long nanos) throws InterruptedException {
-    lock.lock();
-    try {
-      while (!workers.isEmpty()) {
-        if (nanos <= 0) {
-          return false;
-        }
-        nanos = workersGone.awaitNanos(nanos);
-      }
-      return true;
-    } finally {
-      lock.unlock();
-    }
-  }
-
   @Override
   public String toString() {
-    return "WorkerPool[" + name + ", " + status() + "]";
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Engine. Rules: state changes happen under `lock`; results are completed outside it (delivery
-  // may wait for a slow consumer); threads of the pool are interrupted only under `lock` and only
-  // while they run the job being cancelled, so an interrupt never leaks into the next task.
-
-  private void ensureAccepting() {
-    if (!accepting) {
-      throw new PoolClosedException(name);
-    }
-  }
-
-  private void enqueue(Job job) {
-    job.state = Job.QUEUED;
-    queue.addLast(job);
-    queued++;
-  }
-
-  private @Nullable Job pollQueued() {
-    for (Job job = queue.pollFirst(); job != null; job = queue.pollFirst()) {
-      if (job.state == Job.QUEUED) {
-        queued--;
-        return job;
-      }
-    }
-    return null;
-  }
-
-  /** Under lock: creates workers for queued jobs, up to maxWorkers; start them after unlocking. */
-  private List<Thread> spawnWorkers() {
-    List<Thread> created = List.of();
-    long now = 0;
-    while (workers.size() < config.maxWorkers() && queued > 0) {
-      if (created.isEmpty()) {
-        now = System.nanoTime();
-      }
-      Job job = Objects.requireNonNull(pollQueued());
-      Worker worker = new Worker();
-      Thread thread = threadFactory.newThread(() -> workerLoop(worker, job));
-      if (thread == null) {
-        throw new IllegalStateException("thread factory of pool '" + name + "' returned null");
-      }
-      worker.thread = thread;
-      workers.put(thread, worker);
-      markRunning(job, worker, now);
-      if (created.isEmpty()) {
-        created = new ArrayList<>();
-      }
-      created.add(thread);
-    }
-    return created;
-  }
-
-  private static void startAll(List<Thread> threads) {
-    for (Thread thread : threads) {
-      thread.start();
-    }
-  }
-
-  /** Under lock: {@code worker} takes {@code job}, which starts at clock reading {@code now}. */
-  private void markRunning(Job job, Worker worker, long now) {
-    job.state = Job.RUNNING;
-    job.thread = worker.thread;
-    job.startNanos = now;
-    worker.job = job;
-  }
-
-  /**
-   * Runs jobs until none is left for this worker. The worker reads the clock once per job: the
-   * end of one job is the start of the next, as in between it only hands the result over and
-   * takes the next job from the queue. Where handing over may take long (see
-   * {@link FanOut#handsOverQuickly}), it reads the clock again.
-   */
-  private void workerLoop(Worker worker, Job first) {
-    Job job = first;
-    try {
-      while (job != null) {
-        long now = runJob(job);
-        job = finishAndTakeNext(worker, job, true, now);
-      }
-    } catch (Error fatal) { // a VirtualMachineError rethrown by runJob, after reporting the task
-      if (job != null) {
-        finishAndTakeNext(worker, job, false, System.nanoTime());
-      }
-      throw fatal;
-    }
-  }
-
-  /**
-   * Runs {@code job} from its start (set when this worker took it) and completes it.
-   *
-   * @return a clock reading taken after the job was handed over: the next job's start
-   */
-  private long runJob(Job job) {
-    if (job.isCompleted()) {
-      return System.nanoTime(); // cancelled between being taken and this thread starting
-    }
-    long start = job.startNanos;
-    Outcome<Object> outcome =
-        policies.execute(job.key, job, retryCounter, job::isCompleted, attemptTimer);
-    long end = System.nanoTime();
-    Duration elapsed = Duration.ofNanos(end - start);
-    Result<Object, Object> result =
-        switch (outcome) {
-          case Outcome.Success<Object> s ->
-              new Result.Success<>(job.key, s.value(), s.attempts(), elapsed);
-          case Outcome.Failure<Object> f ->
-              new Result.Failure<>(job.key, f.error(), f.attempts(), elapsed);
-        };
-    if (outcome instanceof Outcome.Failure<Object> f
-        && f.error() instanceof VirtualMachineError fatal
-        && !(fatal instanceof StackOverflowError)) {
-      job.complete(result, false);
-      throw fatal; // the JVM is in trouble: this worker ends, a fresh one takes over the queue
-    }
-    job.complete(result, true);
-    return job.fanOut != null && job.fanOut.handsOverQuickly ? end : System.nanoTime();
-  }
-
-  /**
-   * Ends {@code done} and, with {@code takeNext}, returns the next queued job for this worker;
-   * otherwise (or if the queue is empty) retires this worker, starting a replacement if this
-   * worker is dying with work still queued. The next job starts at clock reading {@code now}.
-   */
-  private @Nullable Job finishAndTakeNext(
-      Worker worker, Job done, boolean takeNext, long now) {
-    Thread self = Thread.currentThread();
-    List<Thread> replacements = List.of();
-    lock.lock();
-    try {
-      done.state = Job.FINISHED;
-      done.thread = null;
-      if (done.keyedPool != null && keyed.get(done.key) == done) {
-        Job rerun = done.rerun;
-        done.rerun = null;
-        if (rerun != null && !rerun.isCompleted()) {
-          keyed.put(done.key, rerun);
-          enqueue(rerun);
-        } else {
-          keyed.remove(done.key);
-        }
-      }
-      // Any interrupt aimed at `done` has been delivered by now (interrupts happen under lock).
-      Thread.interrupted();
-      Job next = takeNext ? pollQueued() : null;
-      if (next != null) {
-        markRunning(next, worker, now);
-        return next;
-      }
-      workers.remove(self);
-      exited.removeIf(thread -> !thread.isAlive());
-      exited.add(self);
-      if (!takeNext) {
-        replacements = spawnWorkers();
-      }
-      if (workers.isEmpty()) {
-        workersGone.signalAll();
-      }
-    } finally {
-      lock.unlock();
-    }
-    startAll(replacements);
-    return null;
-  }
-
-  /**
-   * Cancels the given jobs: queued ones leave the queue, then every one not yet completed is
-   * completed as cancelled, then the running ones are interrupted.
-   *
-   * @return how many jobs this call completed as cancelled
-   */
-  private int cancelJobs(Collection<Job> targets, String reason) {
-    if (targets.isEmpty()) {
-      return 0;
-    }
-    List<Job> wasRunning = new ArrayList<>();
-    lock.lock();
-    try {
-      for (Job job : targets) {
-        if (job.state == Job.QUEUED) {
-          job.state = Job.FINISHED;
-          queued--;
-          if (job.keyedPool != null && keyed.get(job.key) == job) {
-            keyed.remove(job.key);
-          }
-        } else if (job.state == Job.PENDING) {
-          job.state = Job.FINISHED;
-        } else if (job.state == Job.RUNNING) {
-          wasRunning.add(job);
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
-    int cancelled = 0;
-    for (Job job : targets) {
-      Duration elapsed =
-          Duration.ofNanos(System.nanoTime() - (job.startNanos != 0 ? job.startNanos : job.createdNanos));
-      int attempts = job.startNanos != 0 ? 1 : 0;
-      if (job.complete(new Result.Failure<>(job.key, new Cancelled(reason), attempts, elapsed), false)) {
-        cancelled++;
-      }
-    }
-    interrupt(wasRunning);
-    return cancelled;
-  }
-
-  private void interrupt(List<Job> jobs) {
-    lock.lock();
-    try {
-      for (Job job : jobs) {
-        Thread thread = job.thread;
-        if (job.state == Job.RUNNING && thread != null) {
-          thread.interrupt();
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Runs {@code action} after the delay on the pool's timer; {@code null} once the pool closed. */
-  private @Nullable ScheduledFuture<?> schedule(Runnable action, long delayNanos) {
-    ScheduledThreadPoolExecutor executor;
-    lock.lock();
-    try {
-      executor = timer;
-      if (closed) {
-        return null;
-      }
-      if (executor == null) {
-        Thread.Builder.OfPlatform threads =
-            Thread.ofPlatform().daemon().name("fanout-" + name + "-timer");
-        executor = new ScheduledThreadPoolExecutor(1, threads.factory());
-        executor.setRemoveOnCancelPolicy(true);
-        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        timer = executor;
-      }
-    } finally {
-      lock.unlock();
-    }
-    return executor.schedule(
-        () -> {
-          try {
-            action.run();
-          } catch (RuntimeException e) {
-            log.error("worker pool '{}': timer action failed", name, e);
-          }
-        },
-        delayNanos,
-        TimeUnit.NANOSECONDS);
-  }
-
-  private void recordOutcome(Result<Object, Object> result) {
-    boolean success = result instanceof Result.Success;
-    (success ? completed : failed).increment();
-    if (meters != null) {
-      meters.recordTask(result.elapsed().toNanos(), success);
-    }
-  }
-
-  /**
-   * One worker thread and the job it runs; a worker always runs exactly one. Kept apart from the
-   * worker map so that taking the next job changes a field, not the map.
-   */
-  private static final class Worker {
-    @Nullable Thread thread; // set once, under lock, before the thread starts
-    @Nullable Job job; // guarded by lock
-  }
-
-  /** One run of one key; calling it calls the task once (the pool's policies go around it). */
-  private final class Job implements Callable<@Nullable Object> {
-    static final int QUEUED = 0;
-    static final int RUNNING = 1;
-    static final int FINISHED = 2;
-    /** A re-run waiting for the current run of its key to end; not in the queue yet. */
-    static final int PENDING = 3;
-
-    private static final VarHandle COMPLETED;
-
-    static {
-      try {
-        COMPLETED =
-            MethodHandles.lookup().findVarHandle(Job.class, "completedFlag", int.class);
-      } catch (ReflectiveOperationException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
-
-    final Object key;
-    final @Nullable FanOut fanOut;
-    final @Nullable WorkerPool keyedPool;
-    final @Nullable CompletableFuture<Result<Object, Object>> future;
-    final @Nullable TaskHandle<Object, Object> handle;
-    /** When the job was made: its fan-out's start, so a fan-out reads the clock once. */
-    final long createdNanos;
-    /** A hash code that costs nothing to compute (the identity hash does, once per object). */
-    private final int hash = ThreadLocalRandom.current().nextInt();
-    volatile Task<Object, Object> task; // replaced by coalescing while queued (under lock)
-    /** The submitter's context, restored around each attempt; replaced with the task. */
-    volatile @Nullable Object context;
-    /** The result, set once by whoever completes the job, before its fan-out counts it done. */
-    @Nullable Result<Object, Object> result;
-    /** When a worker took the job; 0 until then. Set under lock. */
-    long startNanos;
-    int state = QUEUED; // guarded by lock
-    @Nullable Thread thread; // guarded by lock; set while RUNNING
-    @Nullable Job rerun; // guarded by lock
-    @SuppressWarnings("unused") // accessed through COMPLETED
-    private volatile int completedFlag;
-
-    Job(
-        Object key,
-        Task<Object, Object> task,
-        @Nullable Object context,
-        @Nullable FanOut fanOut,
-        @Nullable WorkerPool keyedPool) {
-      this.key = key;
-      this.task = task;
-      this.context = context;
-      this.fanOut = fanOut;
-      this.keyedPool = keyedPool;
-      this.createdNanos = fanOut != null ? fanOut.startNanos : System.nanoTime();
-      if (keyedPool != null) {
-        this.future = new CompletableFuture<>();
-        this.handle = new TaskHandle<>(key, future, keyedPool);
-      } else {
-        this.future = null;
-        this.handle = null;
-      }
-    }
-
-    boolean isCompleted() {
-      return completedFlag != 0;
-    }
-
-    @Override
-    public @Nullable Object call() throws Exception {
-      try (ContextPropagator.Scope restored = propagator.restore(context)) {
-        return task.call(key);
-      }
-    }
-
-    @Override
-    public int hashCode() {
-      return hash;
-    }
-
-    @Override
-    public boolean equals(@Nullable Object other) {
-      return this == other;
-    }
-
-    /**
-     * Completes this run with {@code result} unless it is completed already. Never call it while
-     * holding the pool's lock.
-     */
-    boolean complete(Result<Object, Object> result, boolean mayWait) {
-      if (!COMPLETED.compareAndSet(this, 0, 1)) {
-        return false;
-      }
-      this.result = result;
-      recordOutcome(result);
-      if (future != null) {
-        future.complete(result);
-      }
-      if (fanOut != null) {
-        fanOut.onResult(result, mayWait);
-      }
-      return true;
-    }
-  }
-
-  /** One {@link #fanOut} call: its jobs, where results go, and its deadline. */
-  private final class FanOut {
-    final @Nullable ResultChannel<Object, Object> channel;
-    /**
-     * Results in completion order when there is no channel ({@link #fanOutAndWait}): each result
-     * takes the next slot, then counts as {@link #done}, so once all are done all slots are set.
-     */
-    final @Nullable Result<Object, Object>[] collected;
-
-    final AtomicInteger nextSlot = new AtomicInteger();
-    final CountDownLatch allDone = new CountDownLatch(1);
-    final FanOutOptions options;
-    final boolean reportsProgress;
-    /**
-     * Whether handing a result over only stores it: no channel that may wait for its consumer, no
-     * progress listener and no fail-fast cancelling run in the worker's thread.
-     */
-    final boolean handsOverQuickly;
-    final int total;
-    /** A job per key, in the order of the keys given. */
-    final Job[] jobs;
-    /** The same jobs by key. */
-    final Map<Object, Job> byKey;
-    final long startNanos = System.nanoTime();
-    volatile long endNanos;
-    final AtomicInteger done = new AtomicInteger();
-    /** Failures so far; counted only for the progress listener. */
-    final AtomicInteger failures = new AtomicInteger();
-    final AtomicBoolean listenerFailed = new AtomicBoolean();
-    /**
-     * Held while counting a result and telling the progress listener, so that the listener sees
-     * 1, 2, ... {@link #total} in order, one call at a time, and the last call happens before the
-     * fan-out counts as finished.
-     */
-    final ReentrantLock progressLock = new ReentrantLock();
-    /** Whether the join is {@link FanOutJoin#all()}: no other result ends the fan-out early. */
-    final boolean joinsAll;
-    /** Held while the join looks at a result. */
-    private final ReentrantLock joinLock = new ReentrantLock();
-    private int joinSuccesses; // guarded by joinLock
-    private boolean joined; // guarded by joinLock
-    volatile @Nullable ScheduledFuture<?> deadlineTimer;
-
-    /**
-     * A fan-out with a job per key running {@code task}; nothing is enqueued yet.
-     *
-     * @throws NullPointerException if a key is null
-     * @throws IllegalArgumentException if a key appears twice
-     */
-    @SuppressWarnings("unchecked")
-    FanOut(
-        Collection<?> keys,
-        Task<?, ?> task,
-        FanOutOptions options,
-        @Nullable ResultChannel<Object, Object> channel) {
-      int total = keys.size();
-      @Nullable Object context = propagator.capture();
-      this.jobs = new Job[total];
-      this.byKey = HashMap.newHashMap(total);
-      int index = 0;
-      for (Object key : keys) {
-        if (key == null) {
-          throw new NullPointerException("keys must not contain null (index " + index + ")");
-        }
-        if (index == total) {
-          throw new ConcurrentModificationException("keys changed while the fan-out read them");
-        }
-        Job job = new Job(key, (Task<Object, Object>) task, context, this, null);
-        if (byKey.putIfAbsent(key, job) != null) {
-          throw new IllegalArgumentException(
-              "keys must be distinct, but " + key + " appears twice (index " + index + ")");
-        }
-        jobs[index++] = job;
-      }
-      if (index != total) {
-        throw new ConcurrentModificationException("keys changed while the fan-out read them");
-      }
-      this.channel = channel;
-      this.options = options;
-      this.reportsProgress = options.progress() != NoProgress.INSTANCE;
-      this.joinsAll = options.join() == FanOutJoin.all();
-      this.handsOverQuickly =
-          channel == null
-              && !reportsProgress
-              && options.failureMode() != FailureMode.FAIL_FAST
-              && joinsAll;
-      this.total = total;
-      @SuppressWarnings("unchecked")
-      Result<Object, Object>[] slots = channel == null ? new Result[total] : new Result[0];
-      this.collected = slots;
-      if (total == 0) {
-        endNanos = startNanos;
-        allDone.countDown();
-      }
-    }
-
-    boolean isFinished() {
-      return done.get() >= total;
-    }
-
-    void onResult(Result<Object, Object> result, boolean mayWait) {
-      if (channel != null) {
-        channel.deliver(result, mayWait);
-      } else {
-        collected[nextSlot.getAndIncrement()] = result;
-      }
-      boolean isFailure = result instanceof Result.Failure;
-      int doneSoFar;
-      if (reportsProgress) {
-        progressLock.lock();
-        try {
-          int failedSoFar = isFailure ? failures.incrementAndGet() : failures.get();
-          doneSoFar = done.incrementAndGet();
-          reportProgress(doneSoFar, failedSoFar);
-        } finally {
-          progressLock.unlock();
-        }
-      } else {
-        doneSoFar = done.incrementAndGet();
-      }
-      if (isFailure && options.failureMode() == FailureMode.FAIL_FAST && !result.isCancelled()) {
-        cancelAll("cancelled because key " + result.key() + " failed (fail-fast)");
-      } else if (!joinsAll && !result.isCancelled() && joinEnds(result)) {
-        cancelAll("cancelled: the fan-out is done (" + options.join() + ", after key " + result.key() + ")");
-      }
-      if (doneSoFar == total) {
-        endNanos = System.nanoTime();
-        ScheduledFuture<?> deadline = deadlineTimer;
-        if (deadline != null) {
-          deadline.cancel(false);
-        }
-        lock.lock();
-        try {
-          fanOuts.remove(this);
-        } finally {
-          lock.unlock();
-        }
-        allDone.countDown();
-      }
-    }
-
-    private void reportProgress(int doneSoFar, int failedSoFar) {
-      try {
-        options
-            .progress()
-            .onProgress(Progress.of(doneSoFar, total, failedSoFar, System.nanoTime() - startNanos));
-      } catch (RuntimeException e) {
-        if (listenerFailed.compareAndSet(false, true)) {
-          log.warn("worker pool '{}': progress listener failed (later failures at DEBUG)", name, e);
-        } else {
-          log.debug("worker pool '{}': progress listener failed", name, e);
-        }
-      }
-    }
-
-    /** Asks the join, one result at a time, whether the fan-out is done after {@code result}. */
-    private boolean joinEnds(Result<Object, Object> result) {
-      joinLock.lock();
-      try {
-        if (joined) {
-          return false; // done already: the rest are being cancelled
-        }
-        if (result.isSuccess()) {
-          joinSuccesses++;
-        }
-        try {
-          joined = options.join().endsAfter(result, joinSuccesses);
-        } catch (RuntimeException e) {
-          log.warn("worker pool '{}': the fan-out's join failed; ending the fan-out", name, e);
-          joined = true;
-        }
-        return joined;
-      } finally {
-        joinLock.unlock();
-      }
-    }
-
-    void cancelAll(String reason) {
-      if (isFinished()) {
-        return;
-      }
-      List<Job> unfinished = new ArrayList<>();
-      for (Job job : jobs) {
-        if (!job.isCompleted()) {
-          unfinished.add(job);
-        }
-      }
-      cancelJobs(unfinished, reason);
-    }
+    return "WorkerPool[" + core.name + ", " + status() + "]";
   }
 
   /** Feeds {@link PoolMeters}. */
@@ -1196,17 +437,17 @@ public final class WorkerPool implements AutoCloseable {
 
     @Override
     public long completedCount() {
-      return completed.sum();
+      return core.completed.sum();
     }
 
     @Override
     public long failedCount() {
-      return failed.sum();
+      return core.failed.sum();
     }
 
     @Override
     public long retriedCount() {
-      return retried.sum();
+      return core.retried.sum();
     }
   }
 
