@@ -30,7 +30,7 @@ class WorkerPoolMetricsTest {
               return key;
             });
     await().untilAsserted(
-        () -> assertThat(registry.get("fanout.pool.active").tag("pool", "metered").gauge().value()).isEqualTo(2.0));
+        () -> assertThat(registry.get("fanout.pool.active").tag("name", "metered").gauge().value()).isEqualTo(2.0));
     assertThat(registry.get("fanout.pool.queued").gauge().value()).isEqualTo(8.0);
     release.countDown();
     channel.awaitReport();

@@ -202,7 +202,7 @@ public final class NamespaceWatcher implements AutoCloseable {
     return new Builder(client);
   }
 
-  /** The watcher's name, used in thread names, logs and the {@code watcher} meter tag. */
+  /** The watcher's name, used in thread names, logs and the {@code name} meter tag. */
   public String name() {
     return settings.name();
   }

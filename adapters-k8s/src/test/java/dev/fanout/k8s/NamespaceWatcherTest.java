@@ -182,7 +182,7 @@ class NamespaceWatcherTest {
     assertThat(
             registry
                 .get("fanout.k8s.plans")
-                .tags("watcher", "tenants", "status", "failed")
+                .tags("name", "tenants", "status", "failed")
                 .counter()
                 .count())
         .isEqualTo(1);

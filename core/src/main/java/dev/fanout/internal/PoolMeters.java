@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
- * A worker pool's meters, all tagged {@code pool=<name>}:
+ * A worker pool's meters, all tagged {@code name=<pool name>}:
  *
  * <ul>
  *   <li>{@code fanout.pool.active} and {@code fanout.pool.queued} (gauges),
@@ -48,7 +48,7 @@ public final class PoolMeters {
   public PoolMeters(MeterRegistry registry, String poolName, Source source) {
     this.registry = registry;
     this.source = source;
-    Tags tags = Tags.of("pool", poolName);
+    Tags tags = Tags.of("name", poolName);
     gauge("fanout.pool.active", "Tasks running now", tags, source, s -> s.activeCount());
     gauge("fanout.pool.queued", "Tasks waiting for a worker", tags, source, s -> s.queuedCount());
     meters.add(

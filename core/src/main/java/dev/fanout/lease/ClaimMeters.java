@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The meters of one {@link ClaimWorkers}, all tagged {@code workers=<name>}:
+ * The meters of one {@link ClaimWorkers}, all tagged {@code name=<workers name>}:
  *
  * <ul>
  *   <li>{@code fanout.lease.workers.active} and {@code fanout.lease.claims.held} (gauges),
@@ -32,7 +32,7 @@ final class ClaimMeters {
 
   ClaimMeters(MeterRegistry registry, String name, ClaimWorkers<?> source) {
     this.registry = registry;
-    Tags tags = Tags.of("workers", name);
+    Tags tags = Tags.of("name", name);
     gauge(
         "fanout.lease.workers.active",
         "Workers working on claimed items now",

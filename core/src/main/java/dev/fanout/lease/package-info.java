@@ -15,7 +15,7 @@
  *
  * <h2>Meters</h2>
  *
- * Given a {@code MeterRegistry}, {@code ClaimWorkers} registers, tagged {@code workers=<name>}:
+ * Given a {@code MeterRegistry}, {@code ClaimWorkers} registers, tagged {@code name=<workers name>}:
  * the gauges {@code fanout.lease.workers.active} and {@code fanout.lease.claims.held}; the
  * counters {@code fanout.lease.items} with {@code event=claimed|completed|failed|retried|
  * lease_lost|reclaimed|given_back|abandoned} and {@code fanout.lease.store.errors}; and the timer {@code

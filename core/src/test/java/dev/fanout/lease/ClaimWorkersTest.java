@@ -406,7 +406,7 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
     assertThat(
             registry
                 .get("fanout.lease.store.errors")
-                .tag("workers", "flaky-store")
+                .tag("name", "flaky-store")
                 .functionCounter()
                 .count())
         .isGreaterThanOrEqualTo(6);
@@ -526,21 +526,21 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
     assertThat(
             registry
                 .get("fanout.lease.handler.duration")
-                .tags("workers", "metered", "outcome", "success")
+                .tags("name", "metered", "outcome", "success")
                 .timer()
                 .count())
         .isEqualTo(10);
     assertThat(
             registry
                 .get("fanout.lease.handler.duration")
-                .tags("workers", "metered", "outcome", "failure")
+                .tags("name", "metered", "outcome", "failure")
                 .timer()
                 .count())
         .isEqualTo(1);
     assertThat(
-            registry.get("fanout.lease.workers.active").tag("workers", "metered").gauge().value())
+            registry.get("fanout.lease.workers.active").tag("name", "metered").gauge().value())
         .isZero();
-    assertThat(registry.get("fanout.lease.claims.held").tag("workers", "metered").gauge().value())
+    assertThat(registry.get("fanout.lease.claims.held").tag("name", "metered").gauge().value())
         .isZero();
 
     workers.stop();
@@ -551,7 +551,7 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
   private static double count(SimpleMeterRegistry registry, String event) {
     return registry
         .get("fanout.lease.items")
-        .tags("workers", "metered", "event", event)
+        .tags("name", "metered", "event", event)
         .functionCounter()
         .count();
   }

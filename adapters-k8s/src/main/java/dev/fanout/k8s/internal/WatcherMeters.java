@@ -17,7 +17,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
 /**
- * A namespace watcher's meters, all tagged {@code watcher=<name>}:
+ * A namespace watcher's meters, all tagged {@code name=<watcher name>}:
  *
  * <ul>
  *   <li>{@code fanout.k8s.namespaces.inflight} (gauge): namespaces being processed or queued;
@@ -46,7 +46,7 @@ public final class WatcherMeters {
     this.registry = registry;
     this.inFlight = inFlight;
     this.leader = leader;
-    this.tags = Tags.of("watcher", watcher);
+    this.tags = Tags.of("name", watcher);
     keep(
         Gauge.builder("fanout.k8s.namespaces.inflight", inFlight, s -> s.getAsInt())
             .description("Namespaces being processed or waiting for a worker")
