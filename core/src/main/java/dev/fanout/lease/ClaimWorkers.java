@@ -23,8 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Workers that claim items from a {@link ClaimLeaseRepository} and run a {@link ClaimHandler} on
- * each: the runner of the credential checker, made safe for several service instances on one
- * store. Where a {@link java.util.concurrent.ExecutorService} runs tasks you hand it, claim
+ * each, safely from several service instances on one store. Where a {@link java.util.concurrent.ExecutorService} runs tasks you hand it, claim
  * workers go and fetch their work, hold it under a lease, and give it back when they cannot
  * finish.
  *
@@ -601,7 +600,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     if (claim.isLeaseLost()) {
       // The store refused the lease while the handler ran and we cut it short: the item is, or
       // will be, someone else's. Nothing to tell the store; the reaper returns it if need be.
-      log.info(
+      log.debug(
           "{}: item {} (token {}) lost its lease while its handler ran: {}",
           claim.workerId(),
           claim.item(),
@@ -622,7 +621,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       settle(h, "fail", c -> repository.fail(c, reason), Tally.Outcome.FAILED);
     } else {
       Duration delay = config.retryDelayAfter(claim.attempt());
-      log.info(
+      log.debug(
           "{}: item {} failed attempt {} of {}, retrying in {} ms: {}",
           claim.workerId(),
           claim.item(),

@@ -10,9 +10,8 @@ import org.jspecify.annotations.Nullable;
  * every field is checked when the record is made, and a bad value fails with a message naming the
  * field and the value.
  *
- * <p>The defaults are those of the credential checker that {@code ClaimWorkers} replaces where it
- * had the setting (3 workers, batches of 3, a poll every second), and otherwise a 1 minute lease
- * renewed every 20 s, so that a crashed worker's items come back within about a minute.
+ * <p>The defaults: 3 workers, batches of 3, a poll every second, a 1 minute lease renewed every
+ * 20 s, so that a crashed worker's items come back within about a minute.
  *
  * {@snippet :
  * ClaimWorkersConfig config = ClaimWorkersConfig.builder()

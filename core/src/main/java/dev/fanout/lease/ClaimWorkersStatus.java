@@ -1,8 +1,7 @@
 package dev.fanout.lease;
 
 /**
- * A snapshot of a {@link ClaimWorkers}' counters, in the style of the credential checker's
- * {@code CheckStatus}. Counters are cumulative since {@link ClaimWorkers#start()}; {@code
+ * A snapshot of a {@link ClaimWorkers}' counters. Counters are cumulative since {@link ClaimWorkers#start()}; {@code
  * activeWorkers}, {@code held} and {@code running} are current.
  *
  * <p>Every claim is accounted for, exactly, in every snapshot: each claimed item is held until it
