@@ -2,6 +2,7 @@ package dev.fanout.k8s;
 
 import dev.fanout.k8s.internal.Dag;
 import dev.fanout.k8s.internal.PlanRunner;
+import dev.fanout.Policies;
 import dev.fanout.retry.RetryPolicy;
 import io.fabric8.kubernetes.api.model.Namespace;
 import java.time.Duration;
@@ -145,6 +146,15 @@ public final class ProvisioningPlan {
   public RetryPolicy retryPolicyOf(ProvisioningStep step) {
     RetryPolicy own = step.retryPolicy();
     return own != null ? own : defaultRetry;
+  }
+
+  /**
+   * The policies each run of {@code step} goes through: its own, else a composition of its retry
+   * policy ({@link #retryPolicyOf}) alone.
+   */
+  public Policies<? super String> policiesOf(ProvisioningStep step) {
+    Policies<? super String> own = step.policies();
+    return own != null ? own : Policies.<String>builder().retry(retryPolicyOf(step)).build();
   }
 
   /** The timeout {@code step} runs under: its own, else the plan's default (maybe none). */

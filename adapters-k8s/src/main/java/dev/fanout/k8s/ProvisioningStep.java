@@ -1,5 +1,6 @@
 package dev.fanout.k8s;
 
+import dev.fanout.Policies;
 import dev.fanout.retry.RetryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,16 +28,23 @@ import org.jspecify.annotations.Nullable;
  * @param dependsOn the names of the steps that must succeed before this one starts, without
  *     repeats; empty for a step that can start at once
  * @param action what the step does
- * @param retryPolicy how a failed attempt is retried; {@code null} for the plan's default
- * @param timeout the most the step may take, retries included, before it is interrupted and
- *     reported {@link StepStatus#TIMED_OUT}; {@code null} for the plan's default
+ * @param retryPolicy how a failed attempt is retried; {@code null} for the plan's default (or
+ *     when {@code policies} is given)
+ * @param timeout the step's deadline: the most the step may take, retries included, before it is
+ *     interrupted and reported {@link StepStatus#TIMED_OUT}; {@code null} for the plan's default.
+ *     (To bound each attempt instead, give {@code policies} an {@link
+ *     Policies.Builder#attemptTimeout attemptTimeout}.)
+ * @param policies the composition each run of the step goes through, keyed by the namespace's
+ *     name (a retry, a circuit breaker or rate gate shared with other steps or plans, an attempt
+ *     timeout), instead of {@code retryPolicy}; {@code null} for {@code retryPolicy} alone
  */
 public record ProvisioningStep(
     String name,
     List<String> dependsOn,
     StepAction action,
     @Nullable RetryPolicy retryPolicy,
-    @Nullable Duration timeout) {
+    @Nullable Duration timeout,
+    @Nullable Policies<? super String> policies) {
 
   /** The longest accepted step name. */
   public static final int MAX_NAME_LENGTH = 63;
@@ -64,9 +72,19 @@ public record ProvisioningStep(
     }
   }
 
+  /** A step with its own retry policy or the plan's, and no policies of its own. */
+  public ProvisioningStep(
+      String name,
+      List<String> dependsOn,
+      StepAction action,
+      @Nullable RetryPolicy retryPolicy,
+      @Nullable Duration timeout) {
+    this(name, dependsOn, action, retryPolicy, timeout, null);
+  }
+
   /** A step with no dependencies, the plan's retry policy and the plan's timeout. */
   public static ProvisioningStep of(String name, StepAction action) {
-    return new ProvisioningStep(name, List.of(), action, null, null);
+    return new ProvisioningStep(name, List.of(), action, null, null, null);
   }
 
   /** This step, also waiting for {@code steps} to succeed. */
@@ -74,19 +92,38 @@ public record ProvisioningStep(
     Objects.requireNonNull(steps, "steps must not be null");
     List<String> all = new ArrayList<>(dependsOn);
     all.addAll(Arrays.asList(steps));
-    return new ProvisioningStep(name, all, action, retryPolicy, timeout);
+    return new ProvisioningStep(name, all, action, retryPolicy, timeout, policies);
   }
 
-  /** This step with its own retry policy. */
+  /** This step with its own retry policy (and no policies of its own). */
   public ProvisioningStep withRetry(RetryPolicy retryPolicy) {
     Objects.requireNonNull(retryPolicy, "retryPolicy must not be null");
-    return new ProvisioningStep(name, dependsOn, action, retryPolicy, timeout);
+    return new ProvisioningStep(name, dependsOn, action, retryPolicy, timeout, null);
   }
 
-  /** This step with its own timeout (retries included). */
+  /** This step with its own timeout: its deadline, retries included. */
   public ProvisioningStep withTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout must not be null");
-    return new ProvisioningStep(name, dependsOn, action, retryPolicy, timeout);
+    return new ProvisioningStep(name, dependsOn, action, retryPolicy, timeout, policies);
+  }
+
+  /**
+   * This step running through {@code policies}, keyed by the namespace's name, instead of a retry
+   * policy alone: for example a retry, the circuit breaker of the service the step calls (shared
+   * by every namespace), and an attempt timeout.
+   *
+   * {@snippet :
+   * ProvisioningStep queues = ProvisioningStep.of("sqs-queues", sqs::createQueues)
+   *     .withPolicies(Policies.<String>builder()
+   *         .retry(RetryPolicy.ofRetries(3))
+   *         .circuitBreaker(sqsBreaker)
+   *         .attemptTimeout(Duration.ofSeconds(20))
+   *         .build());
+   * }
+   */
+  public ProvisioningStep withPolicies(Policies<? super String> policies) {
+    Objects.requireNonNull(policies, "policies must not be null");
+    return new ProvisioningStep(name, dependsOn, action, null, timeout, policies);
   }
 
   static void requireName(String field, @Nullable String value) {

@@ -1,5 +1,6 @@
 package dev.fanout.k8s.internal;
 
+import dev.fanout.Policies;
 import dev.fanout.k8s.PlanReport;
 import dev.fanout.k8s.PlanStatus;
 import dev.fanout.k8s.ProvisioningPlan;
@@ -214,14 +215,16 @@ public final class PlanRunner {
     private void start(int i) {
       ProvisioningStep step = steps.get(i);
       Context context = new Context(this, i);
-      var retry = plan.retryPolicyOf(step);
+      @SuppressWarnings("unchecked") // keyed by the namespace's name: a String is always accepted
+      Policies<String> policies = (Policies<String>) plan.policiesOf(step);
       Runnable body =
           () -> {
             long begin = System.nanoTime();
             Outcome<?> outcome;
             try {
               outcome =
-                  retry.execute(
+                  policies.execute(
+                      namespaceName,
                       () -> {
                         context.attempt++;
                         step.action().run(context);
