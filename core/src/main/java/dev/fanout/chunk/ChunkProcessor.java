@@ -115,8 +115,9 @@ public final class ChunkProcessor<E, K> {
     this.partitioner = Partitioner.of(b.partitions);
     this.maxInFlightChunks = b.maxInFlightChunks;
     this.existingIds = b.existingIds;
-    this.retryPolicy = b.retryPolicy;
-    this.isolationPolicy = b.retryPolicy.toBuilder().maxAttempts(1).build();
+    // A failure the sink calls not transient ends the write at once: it is not retried.
+    this.retryPolicy = b.retryPolicy.toBuilder().abortOn(this::finalBySink).build();
+    this.isolationPolicy = retryPolicy.toBuilder().maxAttempts(1).build();
     this.threadFactory =
         b.threadFactory != null
             ? b.threadFactory
@@ -551,7 +552,7 @@ public final class ChunkProcessor<E, K> {
               stop.initCause(f.error());
               throw stop;
             }
-            Throwable error = NotTransient.unwrap(f.error());
+            Throwable error = f.error();
             if (to - from == 1) {
               failAll(from, to, error);
               return;
@@ -595,12 +596,11 @@ public final class ChunkProcessor<E, K> {
 
     /**
      * One write of a batch, as the retry policy calls it. A failure the sink says is not transient
-     * ends the call: see {@link NotTransient}.
+     * ends the call ({@link ChunkProcessor#finalBySink}, the policy's {@code abortOn}).
      */
     private final class WriteTask implements Callable<Integer> {
       final List<E> part;
       int writes;
-      @Nullable NotTransient notTransient;
 
       WriteTask(List<E> part) {
         this.part = part;
@@ -608,36 +608,13 @@ public final class ChunkProcessor<E, K> {
 
       @Override
       public Integer call() throws Exception {
-        if (notTransient != null) {
-          throw notTransient; // a policy that retries even Errors: the sink is not asked again
-        }
         writes++;
-        try {
-          int fresh = sink.write(part);
-          if (fresh < 0 || fresh > part.size()) {
-            throw new IllegalStateException(
-                "sink reported " + fresh + " new events for a batch of " + part.size());
-          }
-          return fresh;
-        } catch (Exception e) {
-          if (e instanceof InterruptedException || isTransient(e)) {
-            throw e;
-          }
-          notTransient = new NotTransient(e);
-          throw notTransient;
+        int fresh = sink.write(part);
+        if (fresh < 0 || fresh > part.size()) {
+          throw new IllegalStateException(
+              "sink reported " + fresh + " new events for a batch of " + part.size());
         }
-      }
-
-      private boolean isTransient(Exception failure) {
-        try {
-          return sink.isTransient(failure);
-        } catch (RuntimeException e) {
-          log.warn(
-              "partition {}: the sink's isTransient failed; the failure counts as transient",
-              partition,
-              e);
-          return true;
-        }
+        return fresh;
       }
     }
 
@@ -667,36 +644,19 @@ public final class ChunkProcessor<E, K> {
   }
 
   /**
-   * A failure the sink called not transient ({@link IdempotentSink#isTransient}), on its way
-   * through the retry policy. It is an {@link Error} because a policy's retry predicate (by
-   * default any {@link Exception}) does not retry Errors, so the policy ends the call at once,
-   * with its own meters and budget telling the truth (not retryable, one attempt); it has no
-   * cause, so no throttling predicate looking down the cause chain takes it for throttling. The
-   * processor unwraps it: nobody outside sees it.
+   * Whether the sink calls {@code error} final ({@link IdempotentSink#isTransient} false): then the
+   * retry policy does not write the batch again. An interruption is not the sink's to judge; a
+   * sink whose {@code isTransient} throws gets the benefit of the doubt (transient).
    */
-  private static final class NotTransient extends Error {
-    @java.io.Serial private static final long serialVersionUID = 1L;
-
-    private final transient Throwable failure;
-
-    NotTransient(Throwable failure) {
-      super("not transient: " + failure, null, true, false);
-      this.failure = failure;
+  private boolean finalBySink(Throwable error) {
+    if (!(error instanceof Exception failure) || error instanceof InterruptedException) {
+      return false;
     }
-
-    static Throwable unwrap(Throwable error) {
-      if (!(error instanceof NotTransient n)) {
-        return error;
-      }
-      Throwable failure = n.failure;
-      if (failure.getSuppressed().length == 0) {
-        for (Throwable earlier : n.getSuppressed()) { // errors of the attempts before it
-          if (earlier != failure) {
-            failure.addSuppressed(earlier);
-          }
-        }
-      }
-      return failure;
+    try {
+      return !sink.isTransient(failure);
+    } catch (RuntimeException e) {
+      log.warn("the sink's isTransient failed; the failure counts as transient", e);
+      return false;
     }
   }
 

@@ -120,6 +120,7 @@ public final class RetryPolicy {
   private final int maxAttempts;
   private final Backoff backoff;
   private final Predicate<? super Throwable> retryOn;
+  private final @Nullable Predicate<? super Throwable> abortOn;
   private final @Nullable Predicate<@Nullable Object> retryOnResult;
   private final @Nullable Duration maxElapsedTime;
   private final long maxElapsedNanos;
@@ -142,6 +143,7 @@ public final class RetryPolicy {
     this.maxAttempts = b.maxAttempts;
     this.backoff = b.backoff;
     this.retryOn = b.retryOn;
+    this.abortOn = b.abortOn;
     this.retryOnResult = b.retryOnResult;
     this.maxElapsedTime = b.maxElapsedTime;
     this.maxElapsedNanos = b.maxElapsedTime == null ? 0 : saturatedNanos(b.maxElapsedTime);
@@ -346,6 +348,9 @@ public final class RetryPolicy {
       if (error != null) {
         if (error instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
           return failed(error, Outcome.Reason.INTERRUPTED, earlier, attempts, throttles, cutHints);
+        }
+        if (abortOn != null && abortOn.test(error)) {
+          return failed(error, Outcome.Reason.NOT_RETRYABLE, earlier, attempts, throttles, cutHints);
         }
         throttled = throttledWhen.test(error);
         if (throttled) {
@@ -623,6 +628,7 @@ public final class RetryPolicy {
         Backoff.exponential(Duration.ofMillis(100), 2.0, Duration.ofSeconds(10))
             .withJitter(Jitter.FULL);
     private Predicate<? super Throwable> retryOn = DEFAULT_RETRYABLE;
+    private @Nullable Predicate<? super Throwable> abortOn;
     private @Nullable Predicate<@Nullable Object> retryOnResult;
     private @Nullable Duration maxElapsedTime;
     private Predicate<? super Throwable> throttledWhen = DEFAULT_THROTTLED;
@@ -646,6 +652,7 @@ public final class RetryPolicy {
       maxAttempts = p.maxAttempts;
       backoff = p.backoff;
       retryOn = p.retryOn;
+      abortOn = p.abortOn;
       retryOnResult = p.retryOnResult;
       maxElapsedTime = p.maxElapsedTime;
       throttledWhen = p.throttledWhen;
@@ -702,6 +709,20 @@ public final class RetryPolicy {
      */
     public Builder retryOn(Predicate<? super Throwable> retryable) {
       this.retryOn = Objects.requireNonNull(retryable, "retryable must not be null");
+      return this;
+    }
+
+    /**
+     * Failures that end the call at once, with {@link Outcome.Reason#NOT_RETRYABLE}, whatever
+     * {@link #retryOn} and {@link #throttledWhen} say (as Failsafe's {@code abortOn}): for example
+     * an error a component below has already called final. Adds to the predicates given before
+     * (also those of the policy a {@link RetryPolicy#toBuilder() toBuilder()} started from): a
+     * failure any of them matches aborts. None unless set.
+     */
+    public Builder abortOn(Predicate<? super Throwable> aborts) {
+      Objects.requireNonNull(aborts, "aborts must not be null");
+      Predicate<? super Throwable> before = abortOn;
+      this.abortOn = before == null ? aborts : e -> before.test(e) || aborts.test(e);
       return this;
     }
 
