@@ -170,7 +170,8 @@ public final class Report {
                       "rate gate: measured rate against " + RateAccuracyBenchmark.RATE + "/s",
                       String.format(Locale.ROOT, "%.1f/s (%+.2f%%)", gate.score(), deviation * 100),
                       "never above +0.1%, at most 2% under",
-                      deviation <= 0.001 && deviation >= -0.02));
+                      gate.score() <= RateAccuracyBenchmark.RATE * 1.001
+                          && gate.score() >= RateAccuracyBenchmark.RATE * 0.98));
             });
     return goals;
   }
