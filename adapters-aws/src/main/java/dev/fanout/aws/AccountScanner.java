@@ -84,6 +84,12 @@ import software.amazon.awssdk.services.sts.model.Credentials;
  * <p>A scanner holds no threads between scans and may run several scans, one after another or at
  * once; each scan has its own pool, but the rate gates and the retry budget are shared by all
  * scans of one scanner.
+ *
+ * <p>Why this class is long (~770 lines): a third is javadoc and the nested {@code Builder} with
+ * its checks; the scan itself (accounts, then account x region tasks, then clusters, then the
+ * optional kubeconfig merge) is one pipeline whose steps share the report being built, and reads
+ * best top to bottom. Its parts with a life of their own are separate classes ({@code AwsClients},
+ * {@code CallRunner}, {@code Pages}, {@code KubeconfigWriter}).
  */
 public final class AccountScanner {
   private static final Logger log = LoggerFactory.getLogger(AccountScanner.class);

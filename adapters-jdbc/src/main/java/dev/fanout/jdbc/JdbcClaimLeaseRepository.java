@@ -106,6 +106,11 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe.
  *
  * @param <T> the item type
+ *
+ * <p>Why this class is long (~1,100 lines): each operation of the SPI is one SQL statement per
+ * dialect plus the code that tells lease lost, already applied and store failure apart after it,
+ * and those checks share the row-reading helpers; the schema lives in {@code LeaseSchema}, names in
+ * {@code LeaseTable}, error classes in {@code SqlErrors}.
  */
 public final class JdbcClaimLeaseRepository<T> implements ClaimLeaseRepository<T> {
 

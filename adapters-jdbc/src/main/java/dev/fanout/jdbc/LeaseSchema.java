@@ -60,6 +60,10 @@ import org.jspecify.annotations.Nullable;
  * credential_check_results_of_every_customer_account_and_region}), so that long names with a
  * common start do not share indexes. {@link #verify} checks, after the DDL, that the lease columns
  * have usable types and that the lease indexes exist on this table.
+ *
+ * <p>Why this class is a little over 500 lines: the DDL of both dialects and the start-up check of
+ * an existing table (columns, types, index names) are one description of the lease columns, read
+ * from one place.
  */
 public final class LeaseSchema {
 

@@ -100,6 +100,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The watcher does not close the {@link KubernetesClient} it was given. Memory consistency:
  * a plan run of a namespace happens-before the next run of the same namespace.
+ *
+ * <p>Why this class is long (~800 lines): it is the module's public face, and most of it is javadoc
+ * and the nested {@code Builder}; the mechanisms live in {@code dev.fanout.k8s.internal} ({@code
+ * Reconciler}, {@code PlanRunner}, {@code Dag}, {@code ApiErrors}) and in {@link LeaderElection};
+ * what stays here is the lifecycle (start, leadership hand-over, close) they share.
  */
 public final class NamespaceWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NamespaceWatcher.class);

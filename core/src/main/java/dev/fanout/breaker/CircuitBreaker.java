@@ -81,6 +81,11 @@ import org.slf4j.LoggerFactory;
  * one that arrives in half-open while no trial is in flight is ignored as belonging to an earlier
  * state; the protocol gives a breaker no way to tell a late outcome of a call permitted while
  * closed from a trial's, so a call that outlasts a whole open duration may stand in for a trial.
+ *
+ * <p>Why this class is long (~700 lines): most of it is javadoc and the nested {@code Builder}; the
+ * state machine (closed, open, half-open with its trial permits, the sliding failure window) is one
+ * compare-and-set loop over one immutable phase and is easier to check read in one place than
+ * split.
  */
 public final class CircuitBreaker {
   private static final Logger log = LoggerFactory.getLogger(CircuitBreaker.class);

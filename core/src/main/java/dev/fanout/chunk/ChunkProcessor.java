@@ -92,6 +92,11 @@ import org.slf4j.LoggerFactory;
  *
  * @param <E> the event type
  * @param <K> the event id type
+ *
+ * <p>Why this class is long (~820 lines): a run's reading of chunks ({@code Run}), its lanes
+ * ({@code Lane}, with the halving that isolates a failing event) and their report share the run's
+ * counters and back-pressure; they are nested classes here rather than package-private ones so that
+ * the run's state is not reachable from the rest of the package.
  */
 public final class ChunkProcessor<E, K> {
   private static final Logger log = LoggerFactory.getLogger(ChunkProcessor.class);

@@ -88,6 +88,10 @@ import org.slf4j.LoggerFactory;
  * {@code fanout.retry.retries} (tag {@code kind=failure|result|throttled}) and
  * {@code fanout.retry.throttles}, all tagged {@code name}. Without one, nothing is counted and
  * nothing costs.
+ *
+ * <p>Why this class is long (~850 lines): about half is javadoc and the nested {@code Builder} with
+ * its checks; the retry loop, its two attempt classes (normal and throttled), server hints, the
+ * budget and the elapsed-time cap decide each wait together and are kept in one loop on purpose.
  */
 public final class RetryPolicy {
   private static final Logger log = LoggerFactory.getLogger(RetryPolicy.class);

@@ -70,6 +70,9 @@ import org.junit.jupiter.api.Timeout;
  * controls overrides {@code advance} to move it, and the tests run at full speed.
  *
  * @param <T> the item type
+ *
+ * <p>Why this class is long (~960 lines): it is the conformance kit every repository runs; one
+ * class keeps each implementation's subclass to a few lines.
  */
 public abstract class AbstractClaimLeaseRepositoryTest<T> {
 

@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All bookkeeping happens on the calling thread; step threads only hand their outcome over a
  * queue. That hand-over, and {@link Thread#start()}, order a step's output before its dependants.
+ *
+ * <p>Why this class is a little over 500 lines: one plan run ({@code Run}) and the context its
+ * steps see ({@code Context}) share the run's dependency bookkeeping and cancellation, kept
+ * together as nested classes.
  */
 public final class PlanRunner {
   private static final Logger log = LoggerFactory.getLogger(PlanRunner.class);

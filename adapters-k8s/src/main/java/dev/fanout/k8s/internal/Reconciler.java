@@ -54,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * states.compute(name, ...)}, which serialises event handlers and runs for the same name. A
  * delete event that finds the name {@code CREATING} cancels the pool's run of that name inside
  * that same compute, so the cancel can only ever hit the creation, never a later run.
+ *
+ * <p>Why this class is long (~900 lines): the per-namespace state machine (provision, cancel on
+ * delete, clean up, mark, finalizer) and the informer events that drive it share one per-key state
+ * and one lock discipline; splitting them would spread that discipline over classes.
  */
 public final class Reconciler {
   private static final Logger log = LoggerFactory.getLogger("dev.fanout.k8s.NamespaceWatcher");

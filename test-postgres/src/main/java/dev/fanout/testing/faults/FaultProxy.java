@@ -74,6 +74,11 @@ import org.slf4j.LoggerFactory;
  * named {@code fault-proxy-<port>-...}. {@link #close()} closes every socket and waits for every
  * thread to end; {@link #threads()} tells how many are alive. Mode changes apply to chunks not
  * yet forwarded and are thread-safe.
+ *
+ * <p>Why this class is long (~720 lines): every fault (delay, stall, reset, blackhole, lost reply,
+ * held request, stop and restart) acts on the same per-connection pumps ({@code Link}), and the
+ * races between them (a stop during an accept, a reset during a hold) are only checkable with the
+ * pumps in view.
  */
 public final class FaultProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FaultProxy.class);
