@@ -185,6 +185,32 @@ public final class Policies<K> {
     return longest;
   }
 
+  /**
+   * The same composition, in the same order, with the policy of every {@linkplain Builder#retry
+   * retry} stage replaced by {@code change} applied to it; the other stages are the same objects
+   * (a breaker or a gate stays shared). A runner uses it to add its own rules to a user's
+   * composition, e.g. {@code policies.mapRetries(p -> p.toBuilder().abortOn(isFinal).build())};
+   * a composition without a retry comes back unchanged.
+   *
+   * @throws NullPointerException if {@code change} returns {@code null}
+   */
+  public Policies<K> mapRetries(java.util.function.UnaryOperator<RetryPolicy> change) {
+    Objects.requireNonNull(change, "change must not be null");
+    List<Stage<? super K>> changed = new ArrayList<>(stages.size());
+    boolean any = false;
+    for (Stage<? super K> stage : stages) {
+      if (stage instanceof Stage.Retry(RetryPolicy policy)) {
+        RetryPolicy replaced =
+            Objects.requireNonNull(change.apply(policy), "change returned null for " + policy.name());
+        changed.add(new Stage.Retry(replaced));
+        any = true;
+      } else {
+        changed.add(stage);
+      }
+    }
+    return any ? new Policies<>(changed, ticker) : this;
+  }
+
   /** The time source of the attempt timeouts. */
   Ticker ticker() {
     return ticker;

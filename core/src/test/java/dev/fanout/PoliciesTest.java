@@ -55,6 +55,40 @@ class PoliciesTest {
   }
 
   @Test
+  void mapRetriesReplacesEveryRetryInPlaceAndKeepsTheOtherPoliciesShared() throws Exception {
+    CircuitBreaker breaker = CircuitBreaker.builder().consecutiveFailures(100).build();
+    Policies<String> original =
+        Policies.<String>builder()
+            .retry(RetryPolicy.builder().name("outer").maxAttempts(3).backoff(Backoff.none()).build())
+            .circuitBreaker(breaker)
+            .retry(RetryPolicy.builder().name("inner").maxAttempts(2).backoff(Backoff.none()).build())
+            .build();
+
+    Policies<String> once = original.mapRetries(p -> p.toBuilder().maxAttempts(1).build());
+    AtomicInteger calls = new AtomicInteger();
+    Outcome<Object> outcome =
+        once.execute(
+            "k",
+            () -> {
+              calls.incrementAndGet();
+              throw new IOException("down");
+            });
+
+    assertThat(outcome).isInstanceOf(Outcome.Failure.class);
+    assertThat(calls.get()).isEqualTo(1); // 3 x 2 = 6 calls before the change
+    assertThat(once.toString()).isEqualTo(
+        "[retry(outer, 1 attempts), " + original.stages().get(1) + ", retry(inner, 1 attempts)]");
+    assertThat(once.stages().get(1)).isSameAs(original.stages().get(1)); // the same breaker
+    assertThat(original.mapRetries(p -> p.toBuilder().maxAttempts(1).build()).stages())
+        .hasSize(3);
+    Policies<String> noRetry = Policies.<String>builder().circuitBreaker(breaker).build();
+    assertThat(noRetry.mapRetries(p -> p)).isSameAs(noRetry);
+    assertThatThrownBy(() -> original.mapRetries(p -> null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("outer");
+  }
+
+  @Test
   void policiesApplyInTheOrderTheyWereAdded() throws Exception {
     List<String> log = new CopyOnWriteArrayList<>();
     AtomicInteger calls = new AtomicInteger();

@@ -1,6 +1,7 @@
 package dev.fanout.chunk;
 
 import dev.fanout.internal.Names;
+import dev.fanout.Policies;
 import dev.fanout.retry.Outcome;
 import dev.fanout.retry.RetryPolicy;
 import io.micrometer.core.instrument.Counter;
@@ -50,7 +51,11 @@ import org.slf4j.LoggerFactory;
  *       have written the id meanwhile.
  * </ol>
  *
- * <p>A batch the sink fails to write is retried under the {@link RetryPolicy} (safe: the sink is
+ * <p>Every write of a lane goes through the lanes' {@linkplain Builder#policies policies} (the
+ * same {@link Policies} composition pools, claim workers and plan steps take), keyed by the lane's
+ * partition number: a retry, a circuit breaker shared with other writers of the store, a rate gate,
+ * an attempt timeout. By default it is {@code retry(RetryPolicy.ofRetries(3))}. A batch the sink
+ * fails to write is retried under the composition's {@link RetryPolicy} (safe: the sink is
  * idempotent), unless the sink says the failure is not {@linkplain IdempotentSink#isTransient
  * transient}. A batch that still fails is not given up as a whole: one bad event (a value too long
  * for its column, say) must not cost the others. It is <em>isolated</em>: the batch is split in
@@ -107,9 +112,9 @@ public final class ChunkProcessor<E, K> {
   private final Partitioner partitioner;
   private final int maxInFlightChunks;
   private final Supplier<? extends Set<? extends K>> existingIds;
-  private final RetryPolicy retryPolicy;
-  /** For the parts of a failed batch: the same policy with one normal attempt. */
-  private final RetryPolicy isolationPolicy;
+  private final Policies<Integer> policies;
+  /** For the parts of a failed batch: the same policies, each retry with one normal attempt. */
+  private final Policies<Integer> isolationPolicies;
   private final ThreadFactory threadFactory;
   private final @Nullable Meters meters;
 
@@ -121,8 +126,14 @@ public final class ChunkProcessor<E, K> {
     this.maxInFlightChunks = b.maxInFlightChunks;
     this.existingIds = b.existingIds;
     // A failure the sink calls not transient ends the write at once: it is not retried.
-    this.retryPolicy = b.retryPolicy.toBuilder().abortOn(this::finalBySink).build();
-    this.isolationPolicy = retryPolicy.toBuilder().maxAttempts(1).build();
+    Policies<Integer> given =
+        b.policies != null
+            ? b.policies
+            : Policies.<Integer>builder()
+                .retry(b.retryPolicy != null ? b.retryPolicy : RetryPolicy.ofRetries(3))
+                .build();
+    this.policies = given.mapRetries(p -> p.toBuilder().abortOn(this::finalBySink).build());
+    this.isolationPolicies = policies.mapRetries(p -> p.toBuilder().maxAttempts(1).build());
     this.threadFactory =
         b.threadFactory != null
             ? b.threadFactory
@@ -491,7 +502,7 @@ public final class ChunkProcessor<E, K> {
       long failedBefore = failed;
       int isolationBefore = isolationWrites;
       Isolation isolation = new Isolation(batch.chunk, toWrite, toWriteIds, copies);
-      isolation.write(0, toWrite.size(), retryPolicy);
+      isolation.write(0, toWrite.size(), policies);
       long lost = failed - failedBefore;
       if (meters != null) {
         meters.batch(System.nanoTime() - start, lost == 0);
@@ -528,12 +539,12 @@ public final class ChunkProcessor<E, K> {
         this.copies = copies;
       }
 
-      void write(int from, int to, RetryPolicy policy) throws InterruptedException {
+      void write(int from, int to, Policies<Integer> through) throws InterruptedException {
         List<E> part = Collections.unmodifiableList(events.subList(from, to));
         WriteTask task = new WriteTask(part);
         Outcome<Integer> outcome;
         try {
-          outcome = policy.execute(task);
+          outcome = through.execute(partition, task);
         } catch (RuntimeException policyFailed) {
           // One of the policy's own functions threw: a bug, not a failure of this part's events.
           log.error(
@@ -564,8 +575,8 @@ public final class ChunkProcessor<E, K> {
             }
             int middle = (from + to) >>> 1;
             isolationWrites += 2;
-            write(from, middle, isolationPolicy);
-            write(middle, to, isolationPolicy);
+            write(from, middle, isolationPolicies);
+            write(middle, to, isolationPolicies);
           }
         }
       }
@@ -739,7 +750,8 @@ public final class ChunkProcessor<E, K> {
     private int partitions = Runtime.getRuntime().availableProcessors();
     private int maxInFlightChunks = 4;
     private Supplier<? extends Set<? extends K>> existingIds = Set::of;
-    private RetryPolicy retryPolicy = RetryPolicy.ofRetries(3);
+    private @Nullable RetryPolicy retryPolicy;
+    private @Nullable Policies<Integer> policies;
     private @Nullable ThreadFactory threadFactory;
     private @Nullable MeterRegistry registry;
     private String name = "chunks";
@@ -801,6 +813,21 @@ public final class ChunkProcessor<E, K> {
       return this;
     }
 
+    /**
+     * The composition every write of a lane goes through, keyed by the lane's partition number
+     * (0 to {@code partitions - 1}), e.g. {@code Policies.<Integer>builder().retry(retry)
+     * .circuitBreaker(storeBreaker).attemptTimeout(Duration.ofSeconds(30)).build()}; default
+     * {@code retry(RetryPolicy.ofRetries(3))}. The processor adds to each retry of it what {@link
+     * #retryPolicy} describes: a failure the sink calls not transient is not retried, and the
+     * parts of a batch that failed for good get one normal attempt each. A breaker's refusal or a
+     * timeout is a failed write like any other (retried, then isolated). Use this or {@link
+     * #retryPolicy}, not both.
+     */
+    public Builder<E, K> policies(Policies<Integer> policies) {
+      this.policies = Objects.requireNonNull(policies, "policies");
+      return this;
+    }
+
     /** Threads for the lanes; default virtual threads named {@code fanout-<name>-lane-<n>}. */
     public Builder<E, K> threadFactory(ThreadFactory threadFactory) {
       this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
@@ -820,8 +847,17 @@ public final class ChunkProcessor<E, K> {
       return this;
     }
 
-    /** Builds the processor. */
+    /**
+     * Builds the processor.
+     *
+     * @throws IllegalStateException if both {@link #policies} and {@link #retryPolicy} were set
+     */
     public ChunkProcessor<E, K> build() {
+      if (policies != null && retryPolicy != null) {
+        throw new IllegalStateException(
+            "set policies or retryPolicy, not both: put the retry policy into the composition"
+                + " (policies " + policies + ", retryPolicy " + retryPolicy.name() + ")");
+      }
       return new ChunkProcessor<>(this);
     }
   }
