@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -50,7 +51,17 @@ class RateGateFairnessTest {
       await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10)).until(() -> served.size() == expected);
       assertThat(served).hasSize(second).last().isEqualTo(second - 1);
       assertThat(((TokenBucketGate) gate).waiting()).isEqualTo(waiters - second);
-      assertThat(time.sleepers()).as("only the head of the line sleeps").isEqualTo(second < waiters ? 1 : 0);
+      // The next head is woken when its predecessor leaves and goes to sleep a moment later, so
+      // the count of sleepers is read once the line has settled; it may never exceed one.
+      int sleepers = second < waiters ? 1 : 0;
+      AtomicInteger mostSleepers = new AtomicInteger();
+      await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10))
+          .until(() -> {
+            int now = time.sleepers();
+            mostSleepers.accumulateAndGet(now, Math::max);
+            return now == sleepers;
+          });
+      assertThat(mostSleepers).as("only the head of the line sleeps").hasValueLessThanOrEqualTo(1);
     }
     for (Thread t : threads) {
       t.join();
