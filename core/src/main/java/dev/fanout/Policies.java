@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -194,7 +195,7 @@ public final class Policies<K> {
    *
    * @throws NullPointerException if {@code change} returns {@code null}
    */
-  public Policies<K> mapRetries(java.util.function.UnaryOperator<RetryPolicy> change) {
+  public Policies<K> mapRetries(UnaryOperator<RetryPolicy> change) {
     Objects.requireNonNull(change, "change must not be null");
     List<Stage<? super K>> changed = new ArrayList<>(stages.size());
     boolean any = false;
