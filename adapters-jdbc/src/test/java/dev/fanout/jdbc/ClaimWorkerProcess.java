@@ -58,7 +58,7 @@ public final class ClaimWorkerProcess {
                     }
                   })
               .name(name)
-              .workerIdPrefix(name)
+              .workerId(name + "-" + ProcessHandle.current().pid())
               .config(
                   ClaimWorkersConfig.builder()
                       .concurrency(concurrency)

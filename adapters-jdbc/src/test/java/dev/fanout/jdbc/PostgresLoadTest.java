@@ -15,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ThreadFactory;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -60,6 +61,8 @@ class PostgresLoadTest {
               .table(table)
               .build();
       List<Thread> threads = new CopyOnWriteArrayList<>();
+      AtomicInteger inside = new AtomicInteger();
+      AtomicInteger mostInside = new AtomicInteger();
       ThreadFactory factory =
           task -> {
             Thread t = Thread.ofVirtual().unstarted(task);
@@ -70,6 +73,7 @@ class PostgresLoadTest {
           ClaimWorkers.builder(
                   repository,
                   (Claim<Item> claim) -> {
+                    mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
                     if (!claim.item().payload().equals("credential " + claim.item().id())) {
                       throw new IllegalStateException("wrong row for " + claim);
                     }
@@ -82,6 +86,8 @@ class PostgresLoadTest {
                       ps.setLong(2, claim.token());
                       ps.setString(3, claim.workerId());
                       ps.executeUpdate();
+                    } finally {
+                      inside.decrementAndGet();
                     }
                   })
               .name("load")
@@ -106,12 +112,14 @@ class PostgresLoadTest {
       assertThat(workers.stop()).isTrue();
       ClaimWorkersStatus status = workers.status();
       log.warn(
-          "load: batch {}, completion batch {}: {} items in {} s ({} items/s); {}",
+          "load: batch {}, completion batch {}: {} items in {} s ({} items/s), {} handlers at"
+              + " most at once; {}",
           batchSize,
           completionBatch,
           ITEMS,
           String.format("%.2f", seconds),
           Math.round(ITEMS / seconds),
+          mostInside.get(),
           status.summary());
 
       assertThat(status.claimed()).as("no item claimed twice").isEqualTo(ITEMS);
@@ -128,7 +136,14 @@ class PostgresLoadTest {
                       + " i.lease_token = p.token AND i.lease_owner = p.worker"))
           .as("each item completed by the claim that processed it")
           .isEqualTo(ITEMS);
-      assertThat(Pools.count(pool, "SELECT COUNT(DISTINCT worker) FROM processed")).isEqualTo(8);
+      // One owner id per instance; its eight handlers ran side by side, never more.
+      assertThat(Pools.count(pool, "SELECT COUNT(DISTINCT worker) FROM processed")).isEqualTo(1);
+      assertThat(
+              Pools.count(
+                  pool,
+                  "SELECT COUNT(*) FROM processed WHERE worker = '" + workers.workerId() + "'"))
+          .isEqualTo(ITEMS);
+      assertThat(mostInside.get()).as("handlers running at once").isEqualTo(8);
       assertThat(threads).isNotEmpty().noneMatch(Thread::isAlive);
     }
   }

@@ -2,7 +2,11 @@ package dev.fanout.lease;
 
 import dev.fanout.time.Sleeper;
 import dev.fanout.time.Ticker;
+import dev.fanout.ParallelConfig;
 import dev.fanout.Policies;
+import dev.fanout.PoolClosedException;
+import dev.fanout.WorkerPool;
+import dev.fanout.context.ContextPropagator;
 import dev.fanout.breaker.CallNotPermittedException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -38,10 +42,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>What runs inside what</h2>
  *
- * Each of the {@link ClaimWorkersConfig#concurrency() concurrency} workers loops: it {@linkplain
- * ClaimLeaseRepository#claim claims} up to {@link ClaimWorkersConfig#batchSize() batchSize} items
- * under a lease of {@link ClaimWorkersConfig#leaseDuration() leaseDuration}, then works through
- * them one by one:
+ * One claim loop per instance {@linkplain ClaimLeaseRepository#claim claims} items under a lease
+ * of {@link ClaimWorkersConfig#leaseDuration() leaseDuration}, under the instance's one
+ * {@linkplain #workerId() worker id}, and hands each item to a {@link dev.fanout.WorkerPool} of
+ * {@link ClaimWorkersConfig#concurrency() concurrency} workers — the engine every runner of this
+ * library uses. The instance holds at most {@code concurrency ×} {@link
+ * ClaimWorkersConfig#batchSize() batchSize} items, running or waiting for a worker; whenever at
+ * least {@code batchSize} of those places are free, the loop claims as many items as there are
+ * free places, in one call, so a claim's round trip overlaps the handlers that run and refills
+ * every handler that ended meanwhile. Each item's task, on a pool worker:
  *
  * <ol>
  *   <li>an item on an attempt past {@link ClaimWorkersConfig#maxAttempts() maxAttempts} (its
@@ -109,11 +118,11 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Shutdown</h2>
  *
- * {@link #stop()} (and {@link #close()}) stop claiming, let each worker finish the item in hand,
- * give the rest of its batch back without counting an attempt, flush pending completions, and
- * only then stop the heartbeat and the reaper. Handlers still running after {@link
- * ClaimWorkersConfig#shutdownTimeout() shutdownTimeout} are interrupted and their items given
- * back. When {@code stop} returns {@code true}, no thread of these workers is alive.
+ * {@link #stop()} (and {@link #close()}) stop claiming, let each running handler finish the item
+ * in hand, give the items still waiting for a worker back without counting an attempt, flush
+ * pending completions, and only then stop the heartbeat and the reaper. Handlers still running
+ * after {@link ClaimWorkersConfig#shutdownTimeout() shutdownTimeout} are interrupted and their
+ * items given back. When {@code stop} returns {@code true}, no thread of these workers is alive.
  *
  * <h2>Time</h2>
  *
@@ -125,13 +134,14 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Inside</h2>
  *
- * This class keeps the API, the lifecycle and the worker loop; each mechanism beside it is a small
- * package-private class: {@code Heartbeat}, {@code Reaper}, {@code CompletionFlusher}, the retried
- * store calls ({@code StoreCalls}), the idle back-off ({@code Pacing}) and the balance of held
- * claims and outcomes ({@code Tally}). It stays near 800 lines because the worker loop, the
- * lifecycle (start, graceful stop with its ordered hand-offs) and the per-item decision (fail
- * unseen, run, complete, release, give back) share the stop state and are clearer read together
- * than split across classes.
+ * This class keeps the API, the lifecycle, the claim loop and the per-item task; the handlers run
+ * on a {@link dev.fanout.WorkerPool}, and each other mechanism is a small package-private class:
+ * {@code Heartbeat}, {@code Reaper}, {@code CompletionFlusher}, the retried store calls ({@code
+ * StoreCalls}), the idle back-off ({@code Pacing}), the capacity of the claim loop ({@code Slots})
+ * and the balance of held claims and outcomes ({@code Tally}). It stays near 900 lines because
+ * the claim loop, the lifecycle (start, graceful stop with its ordered hand-offs) and the per-item
+ * decision (fail unseen, run, complete, release, give back) share the stop state and are clearer
+ * read together than split across classes.
  *
  * <p>Memory consistency: actions before {@link #start()} happen-before every handler call; the
  * actions of a handler happen-before the completion, release or failure of its item is recorded
@@ -158,7 +168,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private final ClaimWorkersConfig config;
   private final @Nullable ThreadFactory threadFactory;
   private final @Nullable MeterRegistry registry;
-  private final String workerIdPrefix;
+  private final String workerId;
   private final Ticker ticker;
   private final Pacing pacing;
   private final Tally<T> tally = new Tally<>();
@@ -169,7 +179,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   // Guarded by lifecycle.
   private Phase phase = Phase.NEW;
   private boolean stoppedCleanly;
-  private final List<Thread> workerThreads = new ArrayList<>();
+  private @Nullable Thread claimLoop;
+  private @Nullable WorkerPool pool;
   private final List<Thread> serviceThreads = new ArrayList<>();
   private final List<Thread> flusherThreads = new ArrayList<>();
   private @Nullable ClaimMeters meters;
@@ -180,6 +191,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private final CountDownLatch workersStop = new CountDownLatch(1);
   private final CountDownLatch servicesStop = new CountDownLatch(1);
   private final AtomicInteger active = new AtomicInteger();
+  private final Slots slots;
 
   private ClaimWorkers(Builder<T> builder) {
     this.repository = builder.repository;
@@ -189,14 +201,15 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     this.name = builder.name != null ? builder.name : "claims-" + IDS.incrementAndGet();
     this.threadFactory = builder.threadFactory;
     this.registry = builder.registry;
-    this.workerIdPrefix =
-        builder.workerIdPrefix != null
-            ? builder.workerIdPrefix
+    this.workerId =
+        builder.workerId != null
+            ? builder.workerId
             : name
                 + "-"
                 + ProcessHandle.current().pid()
                 + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+    this.slots = new Slots(config.concurrency() * config.batchSize());
     this.ticker = builder.ticker;
     this.pacing = new Pacing(config, builder.random);
     this.calls =
@@ -227,10 +240,25 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     return config;
   }
 
-  /** The id worker {@code index} (0-based) claims under: {@code <prefix>-<index>}. */
+  /**
+   * The id these workers claim under, the owner of their claims in the store: one per instance,
+   * default {@code <name>-<pid>-<random>}, distinct per instance; see {@link Builder#workerId}.
+   */
+  public String workerId() {
+    return workerId;
+  }
+
+  /**
+   * The id worker {@code index} claims under: {@link #workerId()}, the same for every index, since
+   * one claim loop claims for all the workers of an instance.
+   *
+   * @deprecated use {@link #workerId()}
+   * @throws IndexOutOfBoundsException if {@code index} is not in {@code [0, concurrency)}
+   */
+  @Deprecated(since = "0.9", forRemoval = true)
   public String workerId(int index) {
     Objects.checkIndex(index, config.concurrency());
-    return workerIdPrefix + "-" + index;
+    return workerId;
   }
 
   /**
@@ -262,13 +290,12 @@ public final class ClaimWorkers<T> implements AutoCloseable {
           flusherThreads.add(newThread("flusher-" + i, flusher));
         }
       }
-      for (int i = 0; i < config.concurrency(); i++) {
-        String workerId = workerId(i);
-        workerThreads.add(newThread("worker-" + i, () -> workerLoop(workerId)));
-      }
+      pool = newPool();
+      Thread loop = newThread("claimer", this::claimLoop);
+      claimLoop = loop;
       serviceThreads.forEach(Thread::start);
       flusherThreads.forEach(Thread::start);
-      workerThreads.forEach(Thread::start);
+      loop.start();
       log.info(
           "{}: started {} workers (batch {}, lease {}, heartbeat {}, reaper {}, completion batch"
               + " {})",
@@ -370,12 +397,24 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       stopDeadlineNanos = deadline;
       running = false;
       workersStop.countDown();
-      boolean clean = joinAll(workerThreads, deadline);
+      slots.close();
+      Thread loop = Objects.requireNonNull(claimLoop);
+      WorkerPool handlers = Objects.requireNonNull(pool);
+      // The claim loop ends after the claim call in hand; handlers finish the item in hand, and
+      // the queued items are given back as they come up, unworked.
+      boolean clean = joinAll(List.of(loop), deadline) && awaitHandlers(deadline);
       if (!clean) {
         log.warn("{}: handlers still running after {}, interrupting them", name, timeout);
-        workerThreads.forEach(Thread::interrupt);
-        clean = joinAll(workerThreads, saturatedAdd(ticker.read(), grace));
+        handlers.cancelAll(name + " stopped before the handler finished");
+        loop.interrupt();
+        giveBackUntaken();
+        long graceEnd = saturatedAdd(ticker.read(), grace);
+        clean = joinAll(List.of(loop), graceEnd) && awaitHandlers(graceEnd);
       }
+      handlers.close();
+      // A handler that outlived the grace gives its item back when it ends; what no handler
+      // took is given back here.
+      giveBackUntaken();
       CompletionFlusher<T> f = flusher;
       if (f != null) {
         f.finish();
@@ -417,10 +456,79 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     return "ClaimWorkers[" + name + ", " + status().summary() + "]";
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Workers
+  /** Waits, until {@code deadlineNanos} by the ticker, for every handler task to end. */
+  private boolean awaitHandlers(long deadlineNanos) {
+    boolean interrupted = false;
+    try {
+      while (slots.inUse() > 0) {
+        long left = deadlineNanos - ticker.read();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          slots.awaitAllFree(left);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      return true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
 
-  private void workerLoop(String workerId) {
+  /** Gives back every held claim whose handler task has not begun; it will not run. */
+  private void giveBackUntaken() {
+    boolean interrupted = Thread.interrupted(); // the store calls must not see it
+    for (Held<T> h : tally.heldNow()) {
+      giveBackIfUntaken(h);
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void giveBackIfUntaken(Held<T> h) {
+    if (h.take()) {
+      try {
+        giveBack(h);
+      } finally {
+        slots.release();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The claim loop and the handler tasks
+
+  private WorkerPool newPool() {
+    ParallelConfig poolConfig =
+        ParallelConfig.builder()
+            .maxWorkers(config.concurrency())
+            .maxRetries(0)
+            .rateSpacing(Duration.ZERO)
+            .shutdownTimeout(Duration.ZERO)
+            .build();
+    ThreadFactory factory =
+        threadFactory != null
+            ? threadFactory
+            : Thread.ofVirtual().name("fanout-" + name + "-worker-", 0).factory();
+    return WorkerPool.builder(poolConfig)
+        .name(name)
+        .threadFactory(factory)
+        .policies(Policies.none())
+        .contextPropagator(ContextPropagator.none())
+        .interruptGrace(Duration.ZERO)
+        .build();
+  }
+
+  /**
+   * Claims a batch whenever a batch's worth of slots is free, and hands each claimed item to the
+   * handler pool: a claim round trip overlaps running handlers, and a stop ends it between calls.
+   */
+  private void claimLoop() {
     int idleRounds = 0;
     int failures = 0;
     boolean paused = false;
@@ -442,9 +550,20 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         log.info("{}: claiming again", workerId);
         paused = false;
       }
+      int free;
+      try {
+        free = slots.awaitFree(config.batchSize());
+      } catch (InterruptedException e) {
+        break;
+      }
+      if (free == 0) {
+        break; // stopping
+      }
       List<Claim<T>> claims;
       try {
-        claims = repository.claim(workerId, config.batchSize(), config.leaseDuration());
+        // Every free slot at once: handlers that ended during the last round trip are refilled
+        // by one call, so claiming keeps up with handlers shorter than a round trip.
+        claims = repository.claim(workerId, free, config.leaseDuration());
       } catch (RuntimeException e) {
         failures++;
         tally.storeError();
@@ -491,41 +610,48 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         batch.add(new Held<>(claim));
       }
       tally.claimed(batch);
-      active.incrementAndGet();
-      try {
-        work(batch);
-      } finally {
-        active.decrementAndGet();
-        // Whatever ended the batch early (an Error out of a handler), nothing stays held by a
-        // worker that is gone: the heartbeat would otherwise renew those leases forever.
-        for (Held<T> h : batch) {
-          if (tally.holds(h) && !h.settling) {
-            giveBack(h);
-          }
+      slots.take(batch.size());
+      WorkerPool handlers = Objects.requireNonNull(pool);
+      for (Held<T> h : batch) {
+        // Keyed by the claim, not the item: a queued key would be coalesced, and an item
+        // claimed again (its stale run still queued) must keep both claims.
+        try {
+          handlers.submit(h, held -> runHandler(h));
+        } catch (PoolClosedException e) {
+          giveBackIfUntaken(h); // a stop that ran out of patience closed the pool meanwhile
         }
       }
     }
   }
 
-  private void work(List<Held<T>> batch) {
-    for (int i = 0; i < batch.size(); i++) {
-      Held<T> h = batch.get(i);
+  /** The handler task of one claim, on a thread of the handler pool. */
+  private @Nullable Void runHandler(Held<T> h) {
+    if (!h.take()) {
+      return null; // a stop gave it back already
+    }
+    active.incrementAndGet();
+    try {
       if (!running) {
-        boolean interrupted = Thread.interrupted(); // the store calls must not see it
-        for (int j = i; j < batch.size(); j++) {
-          giveBack(batch.get(j));
-        }
+        boolean interrupted = Thread.interrupted(); // the store call must not see it
+        giveBack(h);
         if (interrupted) {
           Thread.currentThread().interrupt();
         }
-        return;
-      }
-      if (h.renewRefused) {
-        // The lease ended before we started: give the item back if it is still ours.
+      } else if (h.renewRefused) {
+        // The lease ended before the handler started: give the item back if it is still ours.
         giveBack(h);
-        continue;
+      } else {
+        process(h);
       }
-      process(h);
+      return null;
+    } finally {
+      active.decrementAndGet();
+      // Whatever ended the run early (an Error out of a handler), nothing stays held here: the
+      // heartbeat would otherwise renew the lease forever.
+      if (tally.holds(h) && !h.settling) {
+        giveBack(h);
+      }
+      slots.release();
     }
   }
 
@@ -740,7 +866,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     private final ClaimHandler<T> handler;
     private ClaimWorkersConfig config = ClaimWorkersConfig.defaults();
     private @Nullable String name;
-    private @Nullable String workerIdPrefix;
+    private @Nullable String workerId;
     private @Nullable ThreadFactory threadFactory;
     private @Nullable MeterRegistry registry;
     private Ticker ticker = Ticker.systemTicker();
@@ -774,10 +900,28 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     }
 
     /**
-     * The prefix of the worker ids written to the store as the owner of claims; worker {@code i}
-     * claims as {@code <prefix>-<i>}. Default {@code <name>-<pid>-<random>}, distinct per
-     * instance. At most 200 characters.
+     * The id written to the store as the owner of every claim these workers make, at most 202
+     * characters. Default {@code <name>-<pid>-<random>}, distinct per instance; two instances
+     * must not share one (their claims would be each other's).
      */
+    public Builder<T> workerId(String workerId) {
+      Objects.requireNonNull(workerId, "workerId must not be null");
+      if (workerId.isBlank() || workerId.length() > 202) {
+        throw new IllegalArgumentException(
+            "workerId must be 1 to 202 characters and not blank, was \"" + workerId + "\"");
+      }
+      this.workerId = workerId;
+      return this;
+    }
+
+    /**
+     * Sets the {@linkplain #workerId(String) worker id} to {@code <workerIdPrefix>-0}: the id
+     * worker 0 had when each worker claimed under an id of its own, so that queries written for
+     * those ids ({@code LIKE '<prefix>-%'}) still match. At most 200 characters.
+     *
+     * @deprecated use {@link #workerId(String)}
+     */
+    @Deprecated(since = "0.9", forRemoval = true)
     public Builder<T> workerIdPrefix(String workerIdPrefix) {
       Objects.requireNonNull(workerIdPrefix, "workerIdPrefix must not be null");
       if (workerIdPrefix.isBlank() || workerIdPrefix.length() > 200) {
@@ -786,13 +930,15 @@ public final class ClaimWorkers<T> implements AutoCloseable {
                 + workerIdPrefix
                 + "\"");
       }
-      this.workerIdPrefix = workerIdPrefix;
+      this.workerId = workerIdPrefix + "-0";
       return this;
     }
 
     /**
-     * Where the workers', heartbeat's, reaper's and flusher's threads come from; default one
-     * virtual thread each, named {@code fanout-<name>-<role>}.
+     * Where the threads come from: the handler pool's workers (default virtual threads named
+     * {@code fanout-<name>-worker-<n>}, started when items wait and ended when none do), the
+     * claim loop, the heartbeat, the reaper and the flushers (default one virtual thread each,
+     * named {@code fanout-<name>-<role>}).
      */
     public Builder<T> threadFactory(ThreadFactory threadFactory) {
       this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory must not be null");

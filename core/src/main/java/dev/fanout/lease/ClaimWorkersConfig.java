@@ -22,8 +22,12 @@ import org.jspecify.annotations.Nullable;
  *     .build();
  * }
  *
- * @param concurrency how many workers claim and run items at once, 1 to {@value #MAX_CONCURRENCY}
- * @param batchSize the most items one worker claims at a time, 1 to {@value #MAX_BATCH_SIZE}
+ * @param concurrency how many handlers run at once (the workers of the handler pool), 1 to {@value
+ *     #MAX_CONCURRENCY}
+ * @param batchSize how many items an instance holds per handler, running or waiting for a worker
+ *     (at most {@code concurrency × batchSize} in all), and the fewest free places the claim loop
+ *     waits for before it claims again (it then claims every free place in one call); 1 to
+ *     {@value #MAX_BATCH_SIZE}
  * @param pollInterval how long an idle worker waits before it polls again
  * @param maxPollInterval the longest wait of an idle worker: each empty poll doubles the wait,
  *     from {@code pollInterval} up to this (the idle back-off), each wait drawn at random between

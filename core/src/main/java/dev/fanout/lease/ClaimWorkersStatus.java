@@ -15,10 +15,10 @@ package dev.fanout.lease;
  * always holds ({@link #accountedFor()}).
  *
  * @param running whether the workers are started and not stopping
- * @param concurrency how many workers there are (the configured {@link
+ * @param concurrency how many handlers may run at once (the configured {@link
  *     ClaimWorkersConfig#concurrency()})
- * @param activeWorkers how many of them are working on claimed items now (the others are polling
- *     or idle)
+ * @param activeWorkers how many handler tasks run now, at most {@code concurrency} (claimed items
+ *     waiting for a worker are {@code held} but not active)
  * @param held claims held now: claimed and not yet completed, released, failed, given back, lost
  *     or abandoned
  * @param claimed items claimed

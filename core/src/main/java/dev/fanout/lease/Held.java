@@ -1,5 +1,6 @@
 package dev.fanout.lease;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -10,12 +11,24 @@ final class Held<T> {
   /** Set before the call that ends the claim (or its hand-over to the flusher). */
   volatile boolean settling;
 
+  /** Whoever sets it first deals with the claim: its handler task, or a stop that gives it back. */
+  private final AtomicBoolean taken = new AtomicBoolean();
+
   private final ReentrantLock runLock = new ReentrantLock();
   // Guarded by runLock: the thread running the handler on this claim, while it runs.
   private @Nullable Thread runner;
 
   Held(Claim<T> claim) {
     this.claim = claim;
+  }
+
+  /** True for the one caller that is to run or give back this claim. */
+  boolean take() {
+    return taken.compareAndSet(false, true);
+  }
+
+  boolean isTaken() {
+    return taken.get();
   }
 
   /** Before the handler runs: false if the lease is already known to be lost. */

@@ -69,6 +69,11 @@ final class Tally<T> {
     return held.isEmpty();
   }
 
+  /** The claims held now. */
+  List<Held<T>> heldNow() {
+    return new ArrayList<>(held);
+  }
+
   /** The held claims whose renewal was not refused, for the heartbeat. */
   List<Held<T>> renewable() {
     List<Held<T>> snapshot = new ArrayList<>(held.size());

@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -54,11 +55,20 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
     InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
     repository.addAll(items(500));
     Map<String, Integer> handled = new ConcurrentHashMap<>();
+    Set<Thread> handlerThreads = ConcurrentHashMap.newKeySet();
+    AtomicInteger inside = new AtomicInteger();
+    AtomicInteger mostInside = new AtomicInteger();
     TrackingThreadFactory threads = new TrackingThreadFactory();
     ClaimWorkers<String> workers =
         start(
             ClaimWorkers.builder(
-                    repository, (Claim<String> c) -> handled.merge(c.item(), 1, Integer::sum))
+                    repository,
+                    (Claim<String> c) -> {
+                      mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
+                      handlerThreads.add(Thread.currentThread());
+                      handled.merge(c.item(), 1, Integer::sum);
+                      inside.decrementAndGet();
+                    })
                 .name("once")
                 .config(fast().concurrency(8).batchSize(5).build())
                 .threadFactory(threads));
@@ -75,12 +85,59 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
     assertThat(status.held()).isZero();
     assertThat(status.claimed()).isEqualTo(500);
     assertThat(status.completed()).isEqualTo(500);
-    // 8 workers, a heartbeat and a reaper; all ended; the JVM's threads are back to before.
-    assertThat(threads.threads).hasSize(10).noneMatch(Thread::isAlive);
+    // Handlers ran on threads of the factory, at most 8 at once; the claim loop, heartbeat and
+    // reaper came from it too; all ended; the JVM's threads are back to before.
+    assertThat(mostInside.get()).isBetween(1, 8);
+    assertThat(threads.threads).containsAll(handlerThreads).noneMatch(Thread::isAlive);
+    assertThat(threads.threads.size()).isGreaterThanOrEqualTo(handlerThreads.size() + 3);
     assertThat(liveThreadNames())
         .filteredOn(name -> !baseline.contains(name))
         .filteredOn(name -> !name.startsWith("awaitility") && !name.startsWith("ForkJoinPool"))
         .isEmpty();
+  }
+
+  @Test
+  void holdsAtMostConcurrencyTimesBatchSizeAndClaimsEveryFreePlaceOnceABatchIsFree()
+      throws InterruptedException {
+    InMemoryClaimLeaseRepository<String> store = InMemoryClaimLeaseRepository.create();
+    store.addAll(items(200));
+    List<Integer> limits = new CopyOnWriteArrayList<>();
+    ClaimLeaseRepository<String> repository =
+        new ForwardingRepository<>(store) {
+          @Override
+          public List<Claim<String>> claim(String workerId, int limit, java.time.Duration lease) {
+            limits.add(limit);
+            return super.claim(workerId, limit, lease);
+          }
+        };
+    AtomicReference<ClaimWorkers<String>> self = new AtomicReference<>();
+    AtomicInteger mostHeld = new AtomicInteger();
+    AtomicInteger inside = new AtomicInteger();
+    AtomicInteger mostInside = new AtomicInteger();
+    ClaimWorkers<String> workers =
+        ClaimWorkers.builder(
+                repository,
+                (Claim<String> c) -> {
+                  mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
+                  mostHeld.accumulateAndGet(self.get().status().held(), Math::max);
+                  Thread.sleep(1); // the work
+                  inside.decrementAndGet();
+                })
+            .config(fast().concurrency(2).batchSize(3).build())
+            .build();
+    self.set(workers);
+    workers.start();
+
+    await().atMost(ofSeconds(30)).until(() -> workers.status().completed() == 200);
+    assertThat(workers.stop()).isTrue();
+
+    // The first call fills every place (2 handlers x 3); later calls come once at least a batch
+    // of 3 is free and ask for every free place; never more are held, never more run.
+    assertThat(limits.getFirst()).isEqualTo(6);
+    assertThat(limits).allSatisfy(limit -> assertThat(limit).isBetween(3, 6));
+    assertThat(mostHeld.get()).isEqualTo(6);
+    assertThat(mostInside.get()).isBetween(1, 2);
+    assertThat(store.counts()).isEqualTo(new LeaseCounts(0, 0, 200, 0));
   }
 
   @Test
@@ -115,11 +172,23 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
     ClaimWorkers<String> b =
         ClaimWorkers.builder(repository, (Claim<String> c) -> {}).name("check").build();
     ClaimWorkers<String> c =
-        ClaimWorkers.builder(repository, (Claim<String> x) -> {}).workerIdPrefix("host-7").build();
+        ClaimWorkers.builder(repository, (Claim<String> x) -> {}).workerId("host-7").build();
+    @SuppressWarnings("removal")
+    ClaimWorkers<String> d =
+        ClaimWorkers.builder(repository, (Claim<String> x) -> {}).workerIdPrefix("host-8").build();
 
-    assertThat(a.workerId(0)).startsWith("check-").endsWith("-0").isNotEqualTo(b.workerId(0));
-    assertThat(c.workerId(2)).isEqualTo("host-7-2");
-    assertThatThrownBy(() -> c.workerId(3)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThat(a.workerId()).startsWith("check-").isNotEqualTo(b.workerId());
+    assertThat(c.workerId()).isEqualTo("host-7");
+    // The deprecated prefix names the one id as worker 0 was named, and every index maps to it.
+    assertThat(d.workerId()).isEqualTo("host-8-0");
+    assertThat(deprecatedWorkerId(d, 2)).isEqualTo("host-8-0");
+    assertThatThrownBy(() -> deprecatedWorkerId(d, 3))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @SuppressWarnings("removal")
+  private static String deprecatedWorkerId(ClaimWorkers<?> workers, int index) {
+    return workers.workerId(index);
   }
 
   @Test
@@ -581,6 +650,7 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
   }
 
   @Test
+  @SuppressWarnings("removal") // the deprecated workerIdPrefix is checked as before
   void builderRefusesBadArguments() {
     ClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
     assertThatThrownBy(() -> ClaimWorkers.builder(null, (Claim<String> c) -> {}))
@@ -597,6 +667,12 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
     assertThatThrownBy(() -> builder.workerIdPrefix("x".repeat(201)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("workerIdPrefix must be 1 to 200 characters");
+    assertThatThrownBy(() -> builder.workerId("x".repeat(203)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("workerId must be 1 to 202 characters");
+    assertThatThrownBy(() -> builder.workerId(" "))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("workerId must be 1 to 202 characters and not blank, was \" \"");
   }
 
   @Test
