@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one executor fan-out needs: runs one {@link Task} per key, at most
- * {@link ParallelConfig#maxWorkers() maxWorkers} at once, on virtual threads by default, and
+ * {@link ParallelConfig#concurrency() concurrency} at once, on virtual threads by default, and
  * reports every key's {@link Result} exactly once. Where an {@link
  * java.util.concurrent.ExecutorService} gives you futures to collect and errors to route by hand,
  * a pool gives you a {@link ResultChannel} or a {@link FanOutReport}.
@@ -55,9 +55,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * fan-out deadline                      ParallelConfig.timeout: cancels what is unfinished
- *  └ queue: wait for a free worker       at most maxWorkers run
+ *  └ queue: wait for a free worker       at most concurrency run
  *     └ the pool's {@link Policies}        Builder.policies, in their order; by default
- *        └ retry policy                  Builder.retryPolicy, default from maxRetries
+ *        └ retry policy                  Builder.retryPolicy, default from maxAttempts
  *           └ rate gate (each attempt)   Builder.rateGate / rateGates(key -> gate),
  *                                        default RateGate.spacing(rateSpacing)
  *              └ attempt timeout         ParallelConfig.taskTimeout: interrupts the attempt,
@@ -66,17 +66,17 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * A worker holds its slot while it waits for the gate or sleeps between attempts, so {@code
- * maxWorkers} bounds concurrent calls and the gate bounds their rate, retries included. Cancellation — {@link #cancel(Object)}, fail-fast
+ * concurrency} bounds concurrent calls and the gate bounds their rate, retries included. Cancellation — {@link #cancel(Object)}, fail-fast
  * ({@link FailureMode#FAIL_FAST}), the deadline, a closed result channel, or a shutdown out of
  * patience — reports the key at once as a {@link Result.Failure} with a
  * {@link java.util.concurrent.CancellationException}, drops it if queued and interrupts it if
  * running (a retry wait ends there). A worker stays occupied until its task actually returns, so
- * {@code maxWorkers} is a true bound on running tasks. {@link Result#attempts()} counts the
+ * {@code concurrency} is a true bound on running tasks. {@link Result#attempts()} counts the
  * attempts the retry policy made.
  *
  * <h2>Threads and memory</h2>
  *
- * The pool starts a worker thread only when a task is queued and fewer than {@code maxWorkers}
+ * The pool starts a worker thread only when a task is queued and fewer than {@code concurrency}
  * workers exist; a worker runs queued tasks until the queue is empty and then ends. So an idle
  * pool holds no thread, and a million queued keys cost a million small queue entries, not a
  * million threads.
@@ -494,7 +494,7 @@ public final class WorkerPool implements AutoCloseable {
     /**
      * The policies every task runs under, in their order (see {@link Policies}): they replace the
      * composition the pool would otherwise build from its config ({@link
-     * ParallelConfig#policies()}: retry from {@code maxRetries}, the {@code rateSpacing} gate, the
+     * ParallelConfig#policies()}: retry from {@code maxAttempts}, the {@code rateSpacing} gate, the
      * {@code taskTimeout}), so those three settings of the config are not used. The keys the pool
      * runs tasks for are the keys the policies see (a keyed gate's function gets them).
      *
@@ -510,8 +510,8 @@ public final class WorkerPool implements AutoCloseable {
 
     /**
      * The retry policy every task runs under; by default
-     * {@link RetryPolicy#ofRetries(int) RetryPolicy.ofRetries(config.maxRetries())} (1 s, 2 s,
-     * 4 s ... between attempts), or {@link RetryPolicy#none()} when {@code maxRetries} is 0.
+     * {@link RetryPolicy#ofRetries(int) RetryPolicy.ofRetries(config.maxAttempts() - 1)} (1 s, 2 s,
+     * 4 s ... between attempts), or {@link RetryPolicy#none()} when {@code maxAttempts} is 1.
      */
     public Builder retryPolicy(RetryPolicy retryPolicy) {
       this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
@@ -615,9 +615,9 @@ public final class WorkerPool implements AutoCloseable {
       composition.retry(
           retryPolicy != null
               ? retryPolicy
-              : config.maxRetries() == 0
+              : config.maxAttempts() == 1
                   ? RetryPolicy.none()
-                  : RetryPolicy.ofRetries(config.maxRetries()).toBuilder().name(poolName).build());
+                  : RetryPolicy.ofRetries(config.maxAttempts() - 1).toBuilder().name(poolName).build());
       if (gateForKey != null) {
         composition.rateGates(gateForKey);
       } else {

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pool's queue and the worker threads that drain it: a worker is spawned when a job is
- * queued and fewer than {@code maxWorkers} exist, runs jobs until the queue is empty, then ends.
+ * queued and fewer than {@code concurrency} exist, runs jobs until the queue is empty, then ends.
  * Also cancels jobs: out of the queue, completed as cancelled, interrupted if running.
  */
 final class Workers {
@@ -120,11 +120,11 @@ final class Workers {
     return null;
   }
 
-  /** Under lock: creates workers for queued jobs, up to maxWorkers; start them after unlocking. */
+  /** Under lock: creates workers for queued jobs, up to concurrency; start them after unlocking. */
   List<Thread> spawn() {
     List<Thread> created = List.of();
     long now = 0;
-    while (workers.size() < core.config.maxWorkers() && queued > 0) {
+    while (workers.size() < core.config.concurrency() && queued > 0) {
       if (created.isEmpty()) {
         now = System.nanoTime();
       }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 class FanOutJoinTest {
-  private static final ParallelConfig CONFIG = ParallelConfig.builder().maxWorkers(8).build();
+  private static final ParallelConfig CONFIG = ParallelConfig.builder().concurrency(8).build();
 
   static FanOutOptions joining(FanOutJoin join) {
     return FanOutOptions.of(CONFIG).withJoin(join);
@@ -87,7 +87,7 @@ class FanOutJoinTest {
   @Test
   void aPredicateEndsTheFanOutAtTheResultItAccepts() throws Exception {
     FanOutReport<String, String> report;
-    try (WorkerPool pool = WorkerPool.create(ParallelConfig.builder().maxWorkers(1).build())) {
+    try (WorkerPool pool = WorkerPool.create(ParallelConfig.builder().concurrency(1).build())) {
       report =
           pool.fanOutAndWait(
               List.of("a", "b", "found", "c", "d"),
@@ -102,7 +102,7 @@ class FanOutJoinTest {
   @Test
   void aJoinThatThrowsEndsTheFanOut() throws Exception {
     FanOutReport<String, String> report;
-    try (WorkerPool pool = WorkerPool.create(ParallelConfig.builder().maxWorkers(1).build())) {
+    try (WorkerPool pool = WorkerPool.create(ParallelConfig.builder().concurrency(1).build())) {
       report =
           pool.fanOutAndWait(
               List.of("a", "b", "c"),
@@ -122,7 +122,7 @@ class FanOutJoinTest {
     List<Integer> keys = IntStream.range(0, 500).boxed().toList();
     AtomicInteger ran = new AtomicInteger();
     FanOutReport<Integer, Integer> report;
-    try (WorkerPool pool = WorkerPool.create(ParallelConfig.builder().maxWorkers(16).build())) {
+    try (WorkerPool pool = WorkerPool.create(ParallelConfig.builder().concurrency(16).build())) {
       report =
           pool.fanOutAndWait(
               keys,

@@ -18,14 +18,14 @@ class ParallelConfigTest {
   @Test
   void presetsCarryTheOriginalValues() {
     assertThat(ParallelConfig.defaults())
-        .extracting("maxWorkers", "timeout", "rateSpacing", "maxRetries")
-        .containsExactly(10, Duration.ofMinutes(5), Duration.ofMillis(100), 3);
+        .extracting("concurrency", "timeout", "rateSpacing", "maxAttempts")
+        .containsExactly(10, Duration.ofMinutes(5), Duration.ofMillis(100), 4);
     assertThat(ParallelConfig.conservative())
-        .extracting("maxWorkers", "timeout", "rateSpacing", "maxRetries")
-        .containsExactly(5, Duration.ofMinutes(10), Duration.ofMillis(500), 5);
+        .extracting("concurrency", "timeout", "rateSpacing", "maxAttempts")
+        .containsExactly(5, Duration.ofMinutes(10), Duration.ofMillis(500), 6);
     assertThat(ParallelConfig.aggressive())
-        .extracting("maxWorkers", "timeout", "rateSpacing", "maxRetries")
-        .containsExactly(20, Duration.ofMinutes(3), Duration.ofMillis(50), 2);
+        .extracting("concurrency", "timeout", "rateSpacing", "maxAttempts")
+        .containsExactly(20, Duration.ofMinutes(3), Duration.ofMillis(50), 3);
     assertThat(ParallelConfig.defaults().failureMode()).isEqualTo(FailureMode.COLLECT_ALL);
   }
 
@@ -33,40 +33,60 @@ class ParallelConfigTest {
   void toBuilderRoundTrips() {
     ParallelConfig config = ParallelConfig.conservative();
     assertThat(config.toBuilder().build()).isEqualTo(config);
-    assertThat(config.toBuilder().maxWorkers(7).build().maxWorkers()).isEqualTo(7);
+    assertThat(config.toBuilder().concurrency(7).build().concurrency()).isEqualTo(7);
   }
 
-  @Property
-  void everyValidMaxWorkersIsAccepted(@ForAll @IntRange(min = 1, max = ParallelConfig.MAX_WORKERS) int n) {
-    assertThat(ParallelConfig.builder().maxWorkers(n).build().maxWorkers()).isEqualTo(n);
-  }
-
-  @Property
-  void everyInvalidMaxWorkersIsRejectedNamingFieldAndValue(@ForAll("badWorkers") int n) {
-    assertThatThrownBy(() -> ParallelConfig.builder().maxWorkers(n).build())
+  @Test
+  @SuppressWarnings("removal")
+  void theDeprecatedNamesSetAndReadTheSameSettings() {
+    // The presets' retries, as the deprecated names count them: 3, 5, 2.
+    assertThat(ParallelConfig.defaults().maxRetries()).isEqualTo(3);
+    assertThat(ParallelConfig.conservative().maxRetries()).isEqualTo(5);
+    assertThat(ParallelConfig.aggressive().maxRetries()).isEqualTo(2);
+    ParallelConfig config = ParallelConfig.builder().maxWorkers(7).maxRetries(2).build();
+    assertThat(config.concurrency()).isEqualTo(7).isEqualTo(config.maxWorkers());
+    assertThat(config.maxAttempts()).isEqualTo(3);
+    assertThat(ParallelConfig.MAX_WORKERS).isEqualTo(ParallelConfig.MAX_CONCURRENCY);
+    assertThat(ParallelConfig.MAX_RETRIES).isEqualTo(ParallelConfig.MAX_ATTEMPTS - 1);
+    assertThatThrownBy(() -> ParallelConfig.builder().maxRetries(-1))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("maxWorkers must be between 1 and 1000000, was " + n);
+        .hasMessage("maxRetries must be between 0 and 1000, was -1");
+    assertThatThrownBy(() -> ParallelConfig.builder().maxRetries(1001))
+        .hasMessage("maxRetries must be between 0 and 1000, was 1001");
+  }
+
+  @Property
+  void everyValidConcurrencyIsAccepted(
+      @ForAll @IntRange(min = 1, max = ParallelConfig.MAX_CONCURRENCY) int n) {
+    assertThat(ParallelConfig.builder().concurrency(n).build().concurrency()).isEqualTo(n);
+  }
+
+  @Property
+  void everyInvalidConcurrencyIsRejectedNamingFieldAndValue(@ForAll("badWorkers") int n) {
+    assertThatThrownBy(() -> ParallelConfig.builder().concurrency(n).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("concurrency must be between 1 and 1000000, was " + n);
   }
 
   @Provide
   Arbitrary<Integer> badWorkers() {
     return Arbitraries.oneOf(
         Arbitraries.integers().lessOrEqual(0),
-        Arbitraries.integers().greaterOrEqual(ParallelConfig.MAX_WORKERS + 1));
+        Arbitraries.integers().greaterOrEqual(ParallelConfig.MAX_CONCURRENCY + 1));
   }
 
   @Property
-  void everyInvalidMaxRetriesIsRejected(@ForAll("badRetries") int n) {
-    assertThatThrownBy(() -> ParallelConfig.builder().maxRetries(n).build())
+  void everyInvalidMaxAttemptsIsRejected(@ForAll("badAttempts") int n) {
+    assertThatThrownBy(() -> ParallelConfig.builder().maxAttempts(n).build())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("maxRetries must be between 0 and 1000, was " + n);
+        .hasMessage("maxAttempts must be between 1 and 1001, was " + n);
   }
 
   @Provide
-  Arbitrary<Integer> badRetries() {
+  Arbitrary<Integer> badAttempts() {
     return Arbitraries.oneOf(
-        Arbitraries.integers().lessOrEqual(-1),
-        Arbitraries.integers().greaterOrEqual(ParallelConfig.MAX_RETRIES + 1));
+        Arbitraries.integers().lessOrEqual(0),
+        Arbitraries.integers().greaterOrEqual(ParallelConfig.MAX_ATTEMPTS + 1));
   }
 
   @Property

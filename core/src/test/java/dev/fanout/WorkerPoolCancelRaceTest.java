@@ -33,7 +33,7 @@ class WorkerPoolCancelRaceTest {
     List<TaskHandle<Integer, Integer>> handles = new ArrayList<>(n);
     try (WorkerPool pool =
         WorkerPool.builder(
-                ParallelConfig.builder().maxWorkers(16).rateSpacing(Duration.ZERO).maxRetries(0).build())
+                ParallelConfig.builder().concurrency(16).rateSpacing(Duration.ZERO).maxAttempts(1).build())
             .name("cancel-race")
             .threadFactory(threads)
             .build()) {

@@ -17,7 +17,7 @@ class WorkerPoolCloseTest {
 
   private WorkerPool pool(Duration shutdownTimeout) {
     return WorkerPool.builder(
-            ParallelConfig.builder().maxWorkers(2).shutdownTimeout(shutdownTimeout).build())
+            ParallelConfig.builder().concurrency(2).shutdownTimeout(shutdownTimeout).build())
         .name("closing")
         .threadFactory(threads)
         .build();
@@ -85,7 +85,7 @@ class WorkerPoolCloseTest {
   void aTaskThatIgnoresInterruptsIsReportedAndCloseReturnsAfterTheGrace() throws Exception {
     WorkerPool pool =
         WorkerPool.builder(
-                ParallelConfig.builder().maxWorkers(2).shutdownTimeout(Duration.ofMillis(100)).build())
+                ParallelConfig.builder().concurrency(2).shutdownTimeout(Duration.ofMillis(100)).build())
             .name("closing")
             .threadFactory(threads)
             .interruptGrace(Duration.ofMillis(200))

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class WorkerPoolFanOutTest {
   private final CountingThreadFactory threads = new CountingThreadFactory();
   private WorkerPool pool =
-      WorkerPool.builder(ParallelConfig.builder().maxWorkers(4).build())
+      WorkerPool.builder(ParallelConfig.builder().concurrency(4).build())
           .name("test")
           .threadFactory(threads)
           .build();
@@ -190,7 +190,7 @@ class WorkerPoolFanOutTest {
     pool.close();
     pool =
         WorkerPool.builder(
-                ParallelConfig.builder().maxWorkers(2).taskTimeout(Duration.ofSeconds(1)).build())
+                ParallelConfig.builder().concurrency(2).taskTimeout(Duration.ofSeconds(1)).build())
             .threadFactory(threads)
             .build();
     AtomicInteger interrupted = new AtomicInteger();
@@ -293,7 +293,7 @@ class WorkerPoolFanOutTest {
     // done = 1, 2, ... 2,000 with failures never going back, and the complete call is in before
     // fanOutAndWait returns.
     try (WorkerPool wide =
-        WorkerPool.builder(ParallelConfig.builder().maxWorkers(8).build())
+        WorkerPool.builder(ParallelConfig.builder().concurrency(8).build())
             .name("progress")
             .threadFactory(threads)
             .build()) {
@@ -417,7 +417,7 @@ class WorkerPoolFanOutTest {
   void aKeysElapsedTimeIsItsOwnNotTheRunBeforeIt() throws Exception {
     pool.close();
     pool =
-        WorkerPool.builder(ParallelConfig.builder().maxWorkers(1).build())
+        WorkerPool.builder(ParallelConfig.builder().concurrency(1).build())
             .name("one")
             .threadFactory(threads)
             .build();

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class WorkerPoolKeyedTest {
   private final CountingThreadFactory threads = new CountingThreadFactory();
   private final WorkerPool pool =
-      WorkerPool.builder(ParallelConfig.builder().maxWorkers(8).build())
+      WorkerPool.builder(ParallelConfig.builder().concurrency(8).build())
           .name("keyed")
           .threadFactory(threads)
           .build();

@@ -14,7 +14,7 @@ class WorkerPoolMetricsTest {
   void poolPublishesActiveQueuedCountsAndDurationsAndRemovesThemOnClose() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     WorkerPool pool =
-        WorkerPool.builder(ParallelConfig.builder().maxWorkers(2).build())
+        WorkerPool.builder(ParallelConfig.builder().concurrency(2).build())
             .name("metered")
             .meterRegistry(registry)
             .build();
@@ -52,7 +52,7 @@ class WorkerPoolMetricsTest {
   void gaugesStillReadAfterGarbageCollection() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (WorkerPool pool =
-        WorkerPool.builder(ParallelConfig.builder().maxWorkers(2).build())
+        WorkerPool.builder(ParallelConfig.builder().concurrency(2).build())
             .name("collected")
             .meterRegistry(registry)
             .build()) {

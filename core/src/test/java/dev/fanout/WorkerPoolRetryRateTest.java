@@ -48,7 +48,7 @@ class WorkerPoolRetryRateTest {
     CountingGate gate = new CountingGate();
     Map<Integer, AtomicInteger> calls = new ConcurrentHashMap<>();
     try (WorkerPool pool =
-        WorkerPool.builder(ParallelConfig.builder().maxWorkers(4).build())
+        WorkerPool.builder(ParallelConfig.builder().concurrency(4).build())
             .retryPolicy(NO_WAIT)
             .rateGate(gate)
             .build()) {
@@ -80,7 +80,7 @@ class WorkerPoolRetryRateTest {
     AtomicInteger calls = new AtomicInteger();
     try (WorkerPool pool =
         WorkerPool.builder(
-                ParallelConfig.builder().maxWorkers(1).taskTimeout(Duration.ofSeconds(1)).build())
+                ParallelConfig.builder().concurrency(1).taskTimeout(Duration.ofSeconds(1)).build())
             .retryPolicy(NO_WAIT)
             .build()) {
       TaskHandle<String, String> handle =
@@ -104,7 +104,7 @@ class WorkerPoolRetryRateTest {
   void timeoutsOnEveryAttemptEndAsTaskTimeout() throws Exception {
     try (WorkerPool pool =
         WorkerPool.builder(
-                ParallelConfig.builder().maxWorkers(1).taskTimeout(Duration.ofMillis(50)).build())
+                ParallelConfig.builder().concurrency(1).taskTimeout(Duration.ofMillis(50)).build())
             .retryPolicy(NO_WAIT)
             .build()) {
       Result<String, String> result =
@@ -125,7 +125,7 @@ class WorkerPoolRetryRateTest {
   void cancellingDuringABackoffStopsRetrying() throws Exception {
     AtomicInteger calls = new AtomicInteger();
     try (WorkerPool pool =
-        WorkerPool.builder(ParallelConfig.builder().maxWorkers(1).build())
+        WorkerPool.builder(ParallelConfig.builder().concurrency(1).build())
             .retryPolicy(
                 RetryPolicy.builder().maxAttempts(5).backoff(Backoff.fixed(Duration.ofMinutes(1))).build())
             .build()) {
@@ -151,7 +151,7 @@ class WorkerPoolRetryRateTest {
     long begin = System.nanoTime();
     try (WorkerPool pool =
         WorkerPool.create(
-            ParallelConfig.builder().maxWorkers(8).rateSpacing(Duration.ofNanos(spacing)).build())) {
+            ParallelConfig.builder().concurrency(8).rateSpacing(Duration.ofNanos(spacing)).build())) {
       pool.fanOutAndWait(
           IntStream.range(0, 6).boxed().toList(),
           key -> {
@@ -173,7 +173,7 @@ class WorkerPoolRetryRateTest {
   void eachKeyPassesItsOwnGate() throws Exception {
     Map<String, CountingGate> gates = new ConcurrentHashMap<>();
     try (WorkerPool pool =
-        WorkerPool.builder(ParallelConfig.builder().maxWorkers(4).build())
+        WorkerPool.builder(ParallelConfig.builder().concurrency(4).build())
             .rateGates(key -> gates.computeIfAbsent(((String) key).substring(0, 1), r -> new CountingGate()))
             .build()) {
       pool.fanOutAndWait(List.of("a1", "a2", "a3", "b1"), key -> key);

@@ -27,7 +27,7 @@ class WorkerPoolStressTest {
     FanOutReport<Integer, Integer> report;
     try (WorkerPool pool =
         WorkerPool.builder(
-                ParallelConfig.builder().maxWorkers(64).taskTimeout(Duration.ofSeconds(2)).build())
+                ParallelConfig.builder().concurrency(64).taskTimeout(Duration.ofSeconds(2)).build())
             .name("stress")
             .threadFactory(threads)
             .build()) {
@@ -78,7 +78,7 @@ class WorkerPoolStressTest {
     List<Integer> keys = IntStream.range(0, n).boxed().toList();
     AtomicLong sum = new AtomicLong();
     try (WorkerPool pool =
-        WorkerPool.builder(ParallelConfig.builder().maxWorkers(16).build())
+        WorkerPool.builder(ParallelConfig.builder().concurrency(16).build())
             .threadFactory(threads)
             .build()) {
       ResultChannel<Integer, Integer> channel =

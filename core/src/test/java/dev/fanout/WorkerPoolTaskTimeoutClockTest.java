@@ -18,10 +18,10 @@ class WorkerPoolTaskTimeoutClockTest {
   private WorkerPool pool() {
     return WorkerPool.builder(
             ParallelConfig.builder()
-                .maxWorkers(1) // one clock for all tasks: running one at a time, each sees only its own time
+                .concurrency(1) // one clock for all tasks: running one at a time, each sees only its own time
                 .taskTimeout(Duration.ofMinutes(10))
                 .rateSpacing(Duration.ZERO)
-                .maxRetries(0)
+                .maxAttempts(1)
                 .build())
         .ticker(clock::get)
         .build();

@@ -63,14 +63,14 @@ class WorkerPoolTaskTimeoutPropertiesTest {
     return Combinators.combine(nanos, fails).as(Attempt::new);
   }
 
-  private static WorkerPool pool(int maxWorkers, int maxAttempts, Ticker ticker) {
+  private static WorkerPool pool(int concurrency, int maxAttempts, Ticker ticker) {
     FakeTime retryTime = FakeTime.autoAdvancing();
     return WorkerPool.builder(
             ParallelConfig.builder()
-                .maxWorkers(maxWorkers)
+                .concurrency(concurrency)
                 .taskTimeout(TIMEOUT)
                 .rateSpacing(Duration.ZERO)
-                .maxRetries(maxAttempts - 1)
+                .maxAttempts(maxAttempts)
                 .build())
         .retryPolicy(
             RetryPolicy.builder()
@@ -86,14 +86,14 @@ class WorkerPoolTaskTimeoutPropertiesTest {
   @Property(tries = 60)
   void anAttemptSucceedsIfAndOnlyIfItRanNoLongerThanTheTimeout(
       @ForAll @Size(min = 1, max = 10) List<@Size(value = 4) List<@From("attempts") Attempt>> scripts,
-      @ForAll @IntRange(min = 1, max = 4) int maxWorkers,
+      @ForAll @IntRange(min = 1, max = 4) int concurrency,
       @ForAll @IntRange(min = 1, max = 4) int maxAttempts)
       throws Exception {
     PerThreadClock clock = new PerThreadClock();
     List<Integer> keys = IntStream.range(0, scripts.size()).boxed().toList();
     Map<Integer, Integer> calls = new ConcurrentHashMap<>();
     FanOutReport<Integer, String> report;
-    try (WorkerPool pool = pool(maxWorkers, maxAttempts, clock)) {
+    try (WorkerPool pool = pool(concurrency, maxAttempts, clock)) {
       report =
           pool.fanOutAndWait(
               keys,
@@ -155,7 +155,7 @@ class WorkerPoolTaskTimeoutPropertiesTest {
   @Property(tries = 60)
   void noSuccessfulAttemptRanLongerThanTheTimeoutAsObservedUnderAHostileSharedClock(
       @ForAll @Size(min = 2, max = 16) List<@Size(value = 3) List<@IntRange(min = 0, max = 200) Integer>> percents,
-      @ForAll @IntRange(min = 2, max = 6) int maxWorkers,
+      @ForAll @IntRange(min = 2, max = 6) int concurrency,
       @ForAll @IntRange(min = 1, max = 3) int maxAttempts,
       @ForAll long seed)
       throws Exception {
@@ -165,7 +165,7 @@ class WorkerPoolTaskTimeoutPropertiesTest {
     List<Integer> keys = IntStream.range(0, percents.size()).boxed().toList();
     Map<Integer, List<long[]>> runs = new ConcurrentHashMap<>();
     FanOutReport<Integer, String> report;
-    try (WorkerPool pool = pool(maxWorkers, maxAttempts, time)) {
+    try (WorkerPool pool = pool(concurrency, maxAttempts, time)) {
       report =
           pool.fanOutAndWait(
               keys,

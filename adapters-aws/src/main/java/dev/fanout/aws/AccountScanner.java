@@ -68,7 +68,7 @@ import software.amazon.awssdk.services.sts.model.Credentials;
  *
  * The scan's deadline ({@link ParallelConfig#timeout()}, 5 min in the defaults) bounds both
  * fan-outs together; a task still queued or running when it passes is reported cancelled. At
- * most {@link ParallelConfig#maxWorkers()} tasks run at once, each under the per-task timeout if
+ * most {@link ParallelConfig#concurrency()} tasks run at once, each under the per-task timeout if
  * one is set. Inside a task, every API call runs under the {@linkplain Builder#retryPolicy retry
  * policy}, and every attempt of it first passes the rate gate of its {@link ThrottleScope}
  * (account, region, service), then makes exactly one HTTP request (the SDK's retries are off, see
@@ -175,7 +175,7 @@ public final class AccountScanner {
         "Starting parallel processing of {} accounts x {} regions with {} max workers...",
         accounts.size(),
         regions.size(),
-        config.maxWorkers());
+        config.concurrency());
     log.info(
         "Rate limit: {} per account, region and service; timeout: {}",
         defaultGates ? config.rateSpacing().toMillis() + " ms between calls" : "custom gates",

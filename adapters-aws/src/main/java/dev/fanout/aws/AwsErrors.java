@@ -238,7 +238,7 @@ public final class AwsErrors {
    * A retry policy builder set up for AWS, to adjust and build:
    *
    * <ul>
-   *   <li>{@code config.maxRetries()} normal retries (3 by default), waiting 1 s, 2 s,
+   *   <li>{@code config.maxAttempts() - 1} normal retries (3 by default), waiting 1 s, 2 s,
    *       4 s ... (at most 30 s) with equal jitter;
    *   <li>only {@linkplain #isRetryable retryable} errors are retried: an access-denied account
    *       fails at once instead of four times;
@@ -253,7 +253,7 @@ public final class AwsErrors {
   public static RetryPolicy.Builder retryPolicyBuilder(ParallelConfig config) {
     return RetryPolicy.builder()
         .name("aws")
-        .maxRetries(config.maxRetries())
+        .maxAttempts(config.maxAttempts())
         .backoff(
             Backoff.exponential(Duration.ofSeconds(1), 2.0, Duration.ofSeconds(30))
                 .withJitter(Jitter.EQUAL))

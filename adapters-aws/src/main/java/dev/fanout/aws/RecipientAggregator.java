@@ -69,7 +69,7 @@ public final class RecipientAggregator {
    */
   public static final ParallelConfig DEFAULT_CONFIG =
       ParallelConfig.defaults().toBuilder()
-          .maxWorkers(30)
+          .concurrency(30)
           .rateSpacing(Duration.ofMillis(20))
           .build();
 
@@ -161,7 +161,7 @@ public final class RecipientAggregator {
         "Querying {} topic from {} customers concurrently ({} at a time)...",
         topic,
         selected.size(),
-        Math.min(selected.size(), config.maxWorkers()));
+        Math.min(selected.size(), config.concurrency()));
 
     if (dryRun) {
       List<CustomerRecipients> planned = new ArrayList<>();

@@ -159,7 +159,7 @@ class RateLimitTest {
     RecipientReport report =
         RecipientAggregator.builder(clients)
             .customers(CustomerMapping.of(customers))
-            .config(spaced().toBuilder().maxWorkers(3).build())
+            .config(spaced().toBuilder().concurrency(3).build())
             .retryPolicy(TestPolicies.fast(0))
             .build()
             .aggregate("t");
@@ -189,7 +189,7 @@ class RateLimitTest {
     }
     RecipientAggregator.builder(clients)
         .customers(CustomerMapping.of(customers))
-        .config(TestPolicies.CONFIG.toBuilder().maxWorkers(3).build())
+        .config(TestPolicies.CONFIG.toBuilder().concurrency(3).build())
         .retryPolicy(TestPolicies.fast(0))
         .build()
         .aggregate("t");

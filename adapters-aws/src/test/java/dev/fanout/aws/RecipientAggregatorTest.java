@@ -55,7 +55,7 @@ class RecipientAggregatorTest {
   RecipientAggregator.Builder aggregator(AwsClients clients, CustomerMapping mapping) {
     return RecipientAggregator.builder(clients)
         .customers(mapping)
-        .config(TestPolicies.CONFIG.toBuilder().maxWorkers(30).build())
+        .config(TestPolicies.CONFIG.toBuilder().concurrency(30).build())
         .retryPolicy(TestPolicies.fast(2));
   }
 
@@ -142,7 +142,7 @@ class RecipientAggregatorTest {
     for (Customer c : customers) {
       aws.assumeRole(c.accountId()); // STS answers at once
     }
-    ParallelConfig thirty = TestPolicies.CONFIG.toBuilder().maxWorkers(30).build();
+    ParallelConfig thirty = TestPolicies.CONFIG.toBuilder().concurrency(30).build();
     // Warm-up on other clients: SDK classes loaded, the fake's and the JVM's own threads started.
     aggregator(CustomerMapping.of(customers)).config(thirty).build().aggregate("aws-calendar");
     clients.close();
@@ -240,6 +240,6 @@ class RecipientAggregatorTest {
   void theDefaultConfigRunsThirtyCustomersAtOnce() {
     assertThat(RecipientAggregator.DEFAULT_CONFIG)
         .isEqualTo(
-            ParallelConfig.defaults().toBuilder().maxWorkers(30).rateSpacing(Duration.ofMillis(20)).build());
+            ParallelConfig.defaults().toBuilder().concurrency(30).rateSpacing(Duration.ofMillis(20)).build());
   }
 }

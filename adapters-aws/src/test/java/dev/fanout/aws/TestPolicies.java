@@ -19,7 +19,7 @@ final class TestPolicies {
   /** {@code maxRetries} normal retries and 10 throttled ones, 5 ms apart, a roomy budget. */
   static RetryPolicy fast(int maxRetries) {
     return AwsErrors.retryPolicyBuilder(CONFIG)
-        .maxRetries(maxRetries)
+        .maxAttempts(maxRetries + 1)
         .backoff(Backoff.fixed(Duration.ofMillis(5)))
         .throttleBackoff(Backoff.fixed(Duration.ofMillis(5)))
         .budget(RetryBudget.builder().name("test").build())

@@ -138,7 +138,7 @@ public final class Peers {
     Fanout(int workers, Duration spacing, int retries) {
       RetryPolicy retry =
           RetryPolicy.builder()
-              .maxRetries(retries)
+              .maxAttempts(retries + 1)
               .backoff(Backoff.fixed(RETRY_DELAY))
               .build();
       RateGate gate =
@@ -146,7 +146,7 @@ public final class Peers {
               ? RateGate.perSecond(UNLIMITED_PER_SECOND, Integer.MAX_VALUE)
               : RateGate.spacing(spacing);
       pool =
-          WorkerPool.builder(ParallelConfig.builder().maxWorkers(workers).build())
+          WorkerPool.builder(ParallelConfig.builder().concurrency(workers).build())
               .name("bench")
               .retryPolicy(retry)
               .rateGate(gate)

@@ -506,8 +506,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private WorkerPool newPool() {
     ParallelConfig poolConfig =
         ParallelConfig.builder()
-            .maxWorkers(config.concurrency())
-            .maxRetries(0)
+            .concurrency(config.concurrency())
+            .maxAttempts(1)
             .rateSpacing(Duration.ZERO)
             .shutdownTimeout(Duration.ZERO)
             .build();

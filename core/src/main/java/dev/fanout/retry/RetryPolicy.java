@@ -692,7 +692,13 @@ public final class RetryPolicy {
       return this;
     }
 
-    /** The most retries after the first attempt: {@code maxAttempts(maxRetries + 1)}. */
+    /**
+     * The most retries after the first attempt: {@code maxAttempts(maxRetries + 1)}.
+     *
+     * @deprecated use {@link #maxAttempts(int)}, which counts the first attempt too: one word for
+     *     one limit across the library
+     */
+    @Deprecated(since = "0.9", forRemoval = true)
     public Builder maxRetries(int maxRetries) {
       if (maxRetries < 0 || maxRetries > MAX_ATTEMPTS - 1) {
         throw new IllegalArgumentException(

@@ -56,7 +56,7 @@ class ContextPropagationMdcLogTest {
   }
 
   static WorkerPool pool(ContextPropagator propagator) {
-    return WorkerPool.builder(ParallelConfig.builder().maxWorkers(8).build())
+    return WorkerPool.builder(ParallelConfig.builder().concurrency(8).build())
         .retryPolicy(
             RetryPolicy.builder().maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(2))).build())
         .contextPropagator(propagator)
@@ -71,7 +71,7 @@ class ContextPropagationMdcLogTest {
     MDC.put("tenant", "acme");
 
     FanOutReport<String, String> report;
-    try (WorkerPool pool = WorkerPool.builder(ParallelConfig.builder().maxWorkers(8).build())
+    try (WorkerPool pool = WorkerPool.builder(ParallelConfig.builder().concurrency(8).build())
         .retryPolicy(
             RetryPolicy.builder().maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(2))).build())
         .build()) { // the default propagator: the MDC

@@ -38,7 +38,7 @@ class ContextPropagationTest {
         };
     Queue<String> seen = new ConcurrentLinkedQueue<>();
     try (WorkerPool pool =
-        WorkerPool.builder(ParallelConfig.builder().maxWorkers(1).build())
+        WorkerPool.builder(ParallelConfig.builder().concurrency(1).build())
             .contextPropagator(propagator)
             .build()) {
       CountDownLatch release = new CountDownLatch(1);

@@ -54,7 +54,7 @@ class RetryAndRateExamplesTest {
   void theCliMapsOntoAGateAndAPolicy() throws Exception {
     ParallelConfig config = ParallelConfig.defaults();
     RateGate gate = RateGate.spacing(config.rateSpacing());
-    RetryPolicy policy = RetryPolicy.ofRetries(config.maxRetries());
+    RetryPolicy policy = RetryPolicy.ofRetries(config.maxAttempts() - 1);
     assertThat(gate.toString()).contains("perSecond=10.0");
     assertThat(policy.maxAttempts()).isEqualTo(4);
     assertThat(RateGate.spacing(ParallelConfig.builder().build().rateSpacing()))

@@ -634,7 +634,7 @@ class RetryPolicyTest {
   }
 
   @Test
-  @SuppressWarnings("DataFlowIssue")
+  @SuppressWarnings({"DataFlowIssue", "removal"}) // the deprecated maxRetries is checked too
   void rejectsBadSettingsWithClearMessages() {
     assertThatThrownBy(() -> RetryPolicy.builder().maxAttempts(0))
         .isInstanceOf(IllegalArgumentException.class)

@@ -86,7 +86,7 @@ public final class AccountScanExample {
         System.out.println("--- sequential: 1 worker ---");
         sequential =
             scanner.name("scan-sequential")
-                .config(ParallelConfig.defaults().toBuilder().maxWorkers(1).build())
+                .config(ParallelConfig.defaults().toBuilder().concurrency(1).build())
                 .build()
                 .scan();
         System.out.println("sequential: " + sequential.summary());

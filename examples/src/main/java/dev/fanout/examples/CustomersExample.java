@@ -51,9 +51,9 @@ public final class CustomersExample {
 
     ParallelConfig config =
         ParallelConfig.defaults().toBuilder()
-            .maxWorkers(customers)
+            .concurrency(customers)
             .rateSpacing(Duration.ZERO)
-            .maxRetries(0) // an access-denied customer does not get better by asking again
+            .maxAttempts(1) // an access-denied customer does not get better by asking again
             .build();
     FanOutReport<String, List<String>> parallelReport;
     try (WorkerPool pool = WorkerPool.builder(config).name("customers").build()) {

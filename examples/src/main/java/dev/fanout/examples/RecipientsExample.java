@@ -73,7 +73,7 @@ public final class RecipientsExample {
         System.out.println("--- sequential: 1 worker ---");
         sequential =
             aggregator.name("recipients-sequential")
-                .config(RecipientAggregator.DEFAULT_CONFIG.toBuilder().maxWorkers(1).build())
+                .config(RecipientAggregator.DEFAULT_CONFIG.toBuilder().concurrency(1).build())
                 .build()
                 .aggregate(topic);
         System.out.println("sequential: " + sequential.summary());

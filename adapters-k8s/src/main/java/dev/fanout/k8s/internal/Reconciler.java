@@ -103,7 +103,7 @@ public final class Reconciler {
     WorkerPool.Builder pool =
         WorkerPool.builder(
                 ParallelConfig.builder()
-                    .maxWorkers(settings.maxConcurrentNamespaces())
+                    .concurrency(settings.maxConcurrentNamespaces())
                     .shutdownTimeout(settings.shutdownTimeout())
                     .build())
             .name(settings.name())
