@@ -63,7 +63,7 @@ public record ParallelConfig(
    *
    * @deprecated use {@link #MAX_CONCURRENCY}
    */
-  @Deprecated(since = "0.9", forRemoval = true)
+  @Deprecated(since = "0.1.0", forRemoval = true)
   public static final int MAX_WORKERS = MAX_CONCURRENCY;
 
   /** The largest accepted {@code maxAttempts}. */
@@ -74,7 +74,7 @@ public record ParallelConfig(
    *
    * @deprecated use {@link #MAX_ATTEMPTS}
    */
-  @Deprecated(since = "0.9", forRemoval = true)
+  @Deprecated(since = "0.1.0", forRemoval = true)
   public static final int MAX_RETRIES = MAX_ATTEMPTS - 1;
 
   private static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
@@ -155,7 +155,7 @@ public record ParallelConfig(
    *
    * @deprecated use {@link #concurrency()}, the same value
    */
-  @Deprecated(since = "0.9", forRemoval = true)
+  @Deprecated(since = "0.1.0", forRemoval = true)
   public int maxWorkers() {
     return concurrency;
   }
@@ -166,7 +166,7 @@ public record ParallelConfig(
    *
    * @deprecated use {@link #maxAttempts()}, which counts the first attempt too
    */
-  @Deprecated(since = "0.9", forRemoval = true)
+  @Deprecated(since = "0.1.0", forRemoval = true)
   public int maxRetries() {
     return maxAttempts - 1;
   }
@@ -237,7 +237,7 @@ public record ParallelConfig(
      *
      * @deprecated use {@link #concurrency(int)}
      */
-    @Deprecated(since = "0.9", forRemoval = true)
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public Builder maxWorkers(int maxWorkers) {
       return concurrency(maxWorkers);
     }
@@ -274,7 +274,7 @@ public record ParallelConfig(
      * @throws IllegalArgumentException if {@code maxRetries} is not between 0 and {@code
      *     MAX_ATTEMPTS - 1}
      */
-    @Deprecated(since = "0.9", forRemoval = true)
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public Builder maxRetries(int maxRetries) {
       if (maxRetries < 0 || maxRetries > MAX_ATTEMPTS - 1) {
         throw new IllegalArgumentException(

@@ -255,7 +255,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
    * @deprecated use {@link #workerId()}
    * @throws IndexOutOfBoundsException if {@code index} is not in {@code [0, concurrency)}
    */
-  @Deprecated(since = "0.9", forRemoval = true)
+  @Deprecated(since = "0.1.0", forRemoval = true)
   public String workerId(int index) {
     Objects.checkIndex(index, config.concurrency());
     return workerId;
@@ -921,7 +921,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
      *
      * @deprecated use {@link #workerId(String)}
      */
-    @Deprecated(since = "0.9", forRemoval = true)
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public Builder<T> workerIdPrefix(String workerIdPrefix) {
       Objects.requireNonNull(workerIdPrefix, "workerIdPrefix must not be null");
       if (workerIdPrefix.isBlank() || workerIdPrefix.length() > 200) {

@@ -698,7 +698,7 @@ public final class RetryPolicy {
      * @deprecated use {@link #maxAttempts(int)}, which counts the first attempt too: one word for
      *     one limit across the library
      */
-    @Deprecated(since = "0.9", forRemoval = true)
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public Builder maxRetries(int maxRetries) {
       if (maxRetries < 0 || maxRetries > MAX_ATTEMPTS - 1) {
         throw new IllegalArgumentException(

@@ -349,6 +349,44 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
   }
 
   @Test
+  void stopPastTheTimeoutGivesBackTheItemsWaitingForAWorkerWithoutRunningThem() {
+    InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
+    repository.addAll(items(3));
+    CountDownLatch never = latch();
+    AtomicInteger handled = new AtomicInteger();
+    CountDownLatch handling = new CountDownLatch(1);
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(
+                    repository,
+                    (Claim<String> c) -> {
+                      handled.incrementAndGet();
+                      handling.countDown();
+                      never.await();
+                    })
+                .config(fast().concurrency(1).batchSize(3).build()));
+    // One handler runs; the other two items are held, waiting for the one worker.
+    await().atMost(ofSeconds(10)).until(() -> handling.getCount() == 0);
+    await().atMost(ofSeconds(10)).until(() -> workers.status().held() == 3);
+
+    assertThat(workers.stop(ofMillis(100))).isTrue();
+
+    assertThat(handled).as("the waiting items never ran").hasValue(1);
+    assertThat(workers.status())
+        .extracting(
+            ClaimWorkersStatus::held,
+            ClaimWorkersStatus::givenBack,
+            ClaimWorkersStatus::retried,
+            ClaimWorkersStatus::activeWorkers)
+        .containsExactly(0, 3L, 0L, 0);
+    assertThat(workers.status().accountedFor()).isTrue();
+    assertThat(repository.counts()).isEqualTo(new LeaseCounts(3, 0, 0, 0));
+    assertThat(repository.claim("next", 10, ofMinutes(1)))
+        .hasSize(3)
+        .allSatisfy(c -> assertThat(c.attempt()).as("given back, not counted").isEqualTo(1));
+  }
+
+  @Test
   void stopInterruptsHandlersPastTheTimeoutAndGivesTheirItemsBack() {
     InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
     repository.addAll(items(2));
