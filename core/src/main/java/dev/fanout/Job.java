@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -12,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  * pool's policies go around it). It is completed exactly once, by whoever gets there first: its
  * worker or a cancellation.
  */
-final class Job implements Callable<@Nullable Object> {
+final class Job implements Callable<@Nullable Object>, BooleanSupplier {
   private static final VarHandle COMPLETED;
 
   static {
@@ -32,9 +33,14 @@ final class Job implements Callable<@Nullable Object> {
   final @Nullable TaskHandle<Object, Object> handle;
   /** When the job was made: its fan-out's start, so a fan-out reads the clock once. */
   final long createdNanos;
-  volatile Task<Object, Object> task; // replaced by coalescing while queued (under lock)
+  /**
+   * Replaced by coalescing while queued. Written under the lock while the job is queued or
+   * pending and read by the worker that took it under the lock, so plain fields suffice: a job
+   * is made by the thousand per fan-out, and a volatile write each would cost a fence.
+   */
+  Task<Object, Object> task;
   /** The submitter's context, restored around each attempt; replaced with the task. */
-  volatile @Nullable Object context;
+  @Nullable Object context;
   /** The result, set once by whoever completes the job, before its fan-out counts it done. */
   @Nullable Result<Object, Object> result;
   /** When a worker took the job; 0 until then. Set under lock. */
@@ -90,6 +96,12 @@ final class Job implements Callable<@Nullable Object> {
 
   boolean isCompleted() {
     return completedFlag != 0;
+  }
+
+  /** {@link #isCompleted()}: the job is its own "stop trying" signal for the policies. */
+  @Override
+  public boolean getAsBoolean() {
+    return isCompleted();
   }
 
   @Override

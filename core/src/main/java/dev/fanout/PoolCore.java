@@ -18,6 +18,9 @@ import org.jspecify.annotations.Nullable;
  * leaks into the next task.
  */
 final class PoolCore {
+  /** How often {@link #lockForAMoment()} tries again before it waits in line. */
+  private static final int SPINS = 64;
+
   final String name;
   final ParallelConfig config;
   final ContextPropagator propagator;
@@ -44,6 +47,25 @@ final class PoolCore {
     this.name = name;
     this.config = config;
     this.propagator = propagator;
+  }
+
+  /**
+   * Takes {@link #lock} after a short spin when it is busy. The lock is held for a few hundred
+   * nanoseconds at a time; a worker that parks on it instead (on a virtual thread, an unmount and
+   * a reschedule) costs more than the wait, and many workers finishing at once would queue up
+   * behind one another's wake-ups.
+   */
+  void lockForAMoment() {
+    if (lock.tryLock()) {
+      return;
+    }
+    for (int i = 0; i < SPINS; i++) {
+      Thread.onSpinWait();
+      if (lock.tryLock()) {
+        return;
+      }
+    }
+    lock.lock();
   }
 
   /** Under lock: throws if the pool no longer accepts work. */

@@ -193,7 +193,7 @@ final class Workers {
     }
     long start = job.startNanos;
     Outcome<Object> outcome =
-        policies.execute(job.key, job, retryCounter, job::isCompleted, attemptTimer);
+        policies.execute(job.key, job, retryCounter, job, attemptTimer);
     long end = System.nanoTime();
     Duration elapsed = Duration.ofNanos(end - start);
     Result<Object, Object> result =
@@ -222,7 +222,7 @@ final class Workers {
       Worker worker, Job done, boolean takeNext, long now) {
     Thread self = Thread.currentThread();
     List<Thread> replacements = List.of();
-    core.lock.lock();
+    core.lockForAMoment();
     try {
       done.state = JobState.FINISHED;
       done.thread = null;
