@@ -130,10 +130,24 @@ final class Workers {
       }
       Job job = Objects.requireNonNull(pollQueued());
       Worker worker = new Worker();
-      Thread thread = threadFactory.newThread(() -> workerLoop(worker, job));
-      if (thread == null) {
-        throw new IllegalStateException(
-            "thread factory of pool '" + core.name + "' returned null");
+      Thread thread;
+      try {
+        thread = threadFactory.newThread(() -> workerLoop(worker, job));
+        if (thread == null) {
+          throw new IllegalStateException(
+              "thread factory of pool '" + core.name + "' returned null");
+        }
+      } catch (RuntimeException | Error e) {
+        // No thread for it: the job goes back to the head of the queue, for the next worker. The
+        // workers made so far still start (the caller starts what this returns); with none made,
+        // the caller learns why.
+        queue.addFirst(job);
+        queued++;
+        if (created.isEmpty()) {
+          throw e;
+        }
+        log.warn("worker pool '{}': could not start another worker: {}", core.name, e.toString());
+        break;
       }
       worker.thread = thread;
       workers.put(thread, worker);

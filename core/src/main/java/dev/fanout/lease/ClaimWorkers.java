@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
@@ -66,11 +68,11 @@ import org.slf4j.LoggerFactory;
  *       failed.
  * </ol>
  *
- * When a poll finds nothing the worker waits {@link ClaimWorkersConfig#pollInterval()
+ * When a poll finds nothing the claim loop waits {@link ClaimWorkersConfig#pollInterval()
  * pollInterval}, doubling the wait on each further empty poll up to {@link
  * ClaimWorkersConfig#maxPollInterval() maxPollInterval}, each wait drawn at random between the
- * doubled interval and twice it (never above {@code maxPollInterval}) so that idle workers do not
- * poll in step; a failing claim backs off the same way. A failing call that starts or ends a claim
+ * doubled interval and twice it (never above {@code maxPollInterval}) so that idle instances do
+ * not poll in step; a failing claim backs off the same way. A failing call that starts or ends a claim
  * is retried through a {@link dev.fanout.retry.RetryPolicy} for at most one lease, after
  * exponential waits from {@code pollInterval} to {@code maxPollInterval} with {@linkplain
  * dev.fanout.retry.Jitter#EQUAL equal jitter}. Failures are logged ("(3 in a row), trying again in
@@ -121,8 +123,10 @@ import org.slf4j.LoggerFactory;
  * {@link #stop()} (and {@link #close()}) stop claiming, let each running handler finish the item
  * in hand, give the items still waiting for a worker back without counting an attempt, flush
  * pending completions, and only then stop the heartbeat and the reaper. Handlers still running
- * after {@link ClaimWorkersConfig#shutdownTimeout() shutdownTimeout} are interrupted and their
- * items given back. When {@code stop} returns {@code true}, no thread of these workers is alive.
+ * after {@link ClaimWorkersConfig#shutdownTimeout() shutdownTimeout} are interrupted: one that
+ * then throws gives its item back, one that returns normally completes it. When {@code stop}
+ * returns {@code true}, no thread of these workers is alive (see {@link #stop(Duration)} for a
+ * stop called from a handler).
  *
  * <h2>Time</h2>
  *
@@ -192,6 +196,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private final CountDownLatch servicesStop = new CountDownLatch(1);
   private final AtomicInteger active = new AtomicInteger();
   private final Slots slots;
+  /** The threads inside {@link #runHandler} now, so that a stop from a handler knows it is one. */
+  private final Set<Thread> handlerThreads = ConcurrentHashMap.newKeySet();
 
   private ClaimWorkers(Builder<T> builder) {
     this.repository = builder.repository;
@@ -371,13 +377,19 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   }
 
   /**
-   * Stops gracefully: no new claims; each worker finishes the item in hand and gives back the rest
-   * of its batch; pending completions are flushed; then the heartbeat and reaper end. Handlers
-   * still running after {@code timeout} are interrupted and given as long again to end. The
-   * timeouts are measured by the {@linkplain Builder#ticker ticker}. Idempotent; a second caller
-   * waits for the first.
+   * Stops gracefully: no new claims; each running handler finishes the item in hand, and the items
+   * waiting for a worker are given back unworked; pending completions are flushed; then the
+   * heartbeat and reaper end. Handlers still running after {@code timeout} are interrupted and
+   * given {@code max(timeout, 1 s)} more to end; an interrupted handler that throws gives its item
+   * back, one that returns normally completes it. The timeouts are measured by the {@linkplain
+   * Builder#ticker ticker}. Idempotent; a second caller waits for the first.
    *
-   * @return true if every thread of these workers has ended
+   * <p>Called from a handler of these workers, it does not wait for that handler (it cannot end
+   * while its thread is here): the other handlers are waited for as above, and the handler pool
+   * is closed by a thread of its own once the calling handler has returned.
+   *
+   * @return true if every thread of these workers has ended (but the calling handler's, and the
+   *     pool's closing thread, when called from a handler)
    */
   public boolean stop(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout must not be null");
@@ -400,21 +412,32 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       slots.close();
       Thread loop = Objects.requireNonNull(claimLoop);
       WorkerPool handlers = Objects.requireNonNull(pool);
+      // A stop from one of the handlers cannot wait for that handler: it waits for the others.
+      int own = handlerThreads.contains(Thread.currentThread()) ? 1 : 0;
       // The claim loop ends after the claim call in hand; handlers finish the item in hand, and
       // the queued items are given back as they come up, unworked.
-      boolean clean = joinAll(List.of(loop), deadline) && awaitHandlers(deadline);
+      boolean clean = joinAll(List.of(loop), deadline) && awaitHandlers(deadline, own);
       if (!clean) {
         log.warn("{}: handlers still running after {}, interrupting them", name, timeout);
         handlers.cancelAll(name + " stopped before the handler finished");
+        if (own == 1) {
+          Thread.interrupted(); // the cancel reached the calling handler too; it is not stopping
+        }
         loop.interrupt();
         giveBackUntaken();
         long graceEnd = saturatedAdd(ticker.read(), grace);
-        clean = joinAll(List.of(loop), graceEnd) && awaitHandlers(graceEnd);
+        clean = joinAll(List.of(loop), graceEnd) && awaitHandlers(graceEnd, own);
       }
-      handlers.close();
-      // A handler that outlived the grace gives its item back when it ends; what no handler
-      // took is given back here.
-      giveBackUntaken();
+      if (own == 1) {
+        closeWhenIdle(handlers);
+      } else {
+        // Waits (up to a second: the tasks have ended) for the workers to leave, and joins them.
+        handlers.close();
+        clean &= handlers.stillRunning().isEmpty();
+        // A handler that outlived the grace settles its item when it ends; what no handler
+        // took is given back here.
+        giveBackUntaken();
+      }
       CompletionFlusher<T> f = flusher;
       if (f != null) {
         f.finish();
@@ -456,17 +479,20 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     return "ClaimWorkers[" + name + ", " + status().summary() + "]";
   }
 
-  /** Waits, until {@code deadlineNanos} by the ticker, for every handler task to end. */
-  private boolean awaitHandlers(long deadlineNanos) {
+  /**
+   * Waits, until {@code deadlineNanos} by the ticker, until at most {@code own} handler tasks are
+   * left (the caller's own, when it is one).
+   */
+  private boolean awaitHandlers(long deadlineNanos, int own) {
     boolean interrupted = false;
     try {
-      while (slots.inUse() > 0) {
+      while (slots.inUse() > own) {
         long left = deadlineNanos - ticker.read();
         if (left <= 0) {
           return false;
         }
         try {
-          slots.awaitAllFree(left);
+          slots.awaitInUseAtMost(own, left);
         } catch (InterruptedException e) {
           interrupted = true;
         }
@@ -477,6 +503,27 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /**
+   * Closes the handler pool from a thread of its own once every handler task has ended: for a
+   * stop called from a handler, which cannot close its own pool.
+   */
+  private void closeWhenIdle(WorkerPool handlers) {
+    newThread(
+            "closer",
+            () -> {
+              try {
+                while (!slots.awaitInUseAtMost(0, Long.MAX_VALUE)) {
+                  // until the calling handler has returned
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              handlers.close();
+              giveBackUntaken();
+            })
+        .start();
   }
 
   /** Gives back every held claim whose handler task has not begun; it will not run. */
@@ -509,7 +556,9 @@ public final class ClaimWorkers<T> implements AutoCloseable {
             .concurrency(config.concurrency())
             .maxAttempts(1)
             .rateSpacing(Duration.ZERO)
-            .shutdownTimeout(Duration.ZERO)
+            // close() comes after every task ended (or was given up on): this only lets a worker
+            // that has just finished its task leave the pool and be joined.
+            .shutdownTimeout(Duration.ofSeconds(1))
             .build();
     ThreadFactory factory =
         threadFactory != null
@@ -612,13 +661,28 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       tally.claimed(batch);
       slots.take(batch.size());
       WorkerPool handlers = Objects.requireNonNull(pool);
-      for (Held<T> h : batch) {
+      for (int i = 0; i < batch.size(); i++) {
+        Held<T> h = batch.get(i);
         // Keyed by the claim, not the item: a queued key would be coalesced, and an item
         // claimed again (its stale run still queued) must keep both claims.
         try {
           handlers.submit(h, held -> runHandler(h));
         } catch (PoolClosedException e) {
           giveBackIfUntaken(h); // a stop that ran out of patience closed the pool meanwhile
+        } catch (RuntimeException | Error e) {
+          // The pool could not take the task (the thread factory failed, no memory for a
+          // thread): give back what did not get in, and claim again after a pause. A task that
+          // did get in and runs later finds its claim taken and does nothing.
+          log.error(
+              "{}: could not hand {} claimed item(s) to a worker; gave them back", workerId,
+              batch.size() - i, e);
+          for (int j = i; j < batch.size(); j++) {
+            giveBackIfUntaken(batch.get(j));
+          }
+          if (Waits.await(workersStop, config.maxPollInterval())) {
+            return;
+          }
+          break;
         }
       }
     }
@@ -629,6 +693,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     if (!h.take()) {
       return null; // a stop gave it back already
     }
+    Thread self = Thread.currentThread();
+    handlerThreads.add(self);
     active.incrementAndGet();
     try {
       if (!running) {
@@ -651,6 +717,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       if (tally.holds(h) && !h.settling) {
         giveBack(h);
       }
+      handlerThreads.remove(self);
       slots.release();
     }
   }
@@ -764,8 +831,10 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     if (f != null) {
       h.settling = true; // before the flusher can complete it: the heartbeat leaves it alone
       try {
-        f.put(h);
-        return;
+        if (f.put(h)) {
+          return;
+        }
+        // The flusher has finished (a handler that outlived a stop): complete it ourselves.
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         // Complete it ourselves below.

@@ -33,6 +33,7 @@ final class CompletionFlusher<T> implements Runnable {
   private final int max;
   private final long lingerNanos;
   private volatile boolean finishing;
+  private volatile boolean drained;
 
   CompletionFlusher(
       String name,
@@ -54,11 +55,21 @@ final class CompletionFlusher<T> implements Runnable {
   }
 
   /**
-   * Hands a finished claim over to be completed; blocks while the queue is full. The caller marks
+   * Hands a finished claim over to be completed; waits while the queue is full. The caller marks
    * it {@linkplain Held#settling settling} first.
+   *
+   * @return false if the flusher has been drained for good ({@link #flushRest()}) and did not take
+   *     the claim: the caller completes it itself
    */
-  void put(Held<T> h) throws InterruptedException {
-    queue.put(h);
+  boolean put(Held<T> h) throws InterruptedException {
+    while (!queue.offer(h, SLICE_NANOS, TimeUnit.NANOSECONDS)) {
+      if (drained) {
+        return false;
+      }
+    }
+    // Offered before reading the flag, and flushRest sets the flag before it drains: either
+    // flushRest drains this claim, or we see the flag and take it back.
+    return !drained || !queue.remove(h);
   }
 
   /** Tells the flusher threads to flush what is queued and end. */
@@ -66,8 +77,12 @@ final class CompletionFlusher<T> implements Runnable {
     finishing = true;
   }
 
-  /** Completes what is still queued on the calling thread (after the flusher threads ended). */
+  /**
+   * Completes what is still queued on the calling thread (after the flusher threads ended); later
+   * {@link #put}s are refused.
+   */
   void flushRest() {
+    drained = true;
     if (!queue.isEmpty()) {
       List<Held<T>> rest = new ArrayList<>();
       queue.drainTo(rest);

@@ -68,12 +68,12 @@ final class Slots {
     }
   }
 
-  /** Waits up to {@code nanos} for every slot to be free; true if they are. */
-  boolean awaitAllFree(long nanos) throws InterruptedException {
+  /** Waits up to {@code nanos} until at most {@code n} slots are in use; true if they are. */
+  boolean awaitInUseAtMost(int n, long nanos) throws InterruptedException {
     lock.lockInterruptibly();
     try {
       long left = nanos;
-      while (free < capacity) {
+      while (capacity - free > n) {
         if (left <= 0) {
           return false;
         }
