@@ -303,8 +303,8 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       flusherThreads.forEach(Thread::start);
       loop.start();
       log.info(
-          "{}: started {} workers (batch {}, lease {}, heartbeat {}, reaper {}, completion batch"
-              + " {})",
+          "{}: started, {} handlers at once (batch {}, lease {}, heartbeat {}, reaper {},"
+              + " completion batch {})",
           name,
           config.concurrency(),
           config.batchSize(),
