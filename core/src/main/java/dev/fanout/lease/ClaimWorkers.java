@@ -317,6 +317,19 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends the claim loop's idle wait at once, so that it claims now rather than at its next poll,
+   * and starts its back-off over: for a service that has just added items to the store (or
+   * learned that someone did) and wants them handled within milliseconds, not within {@link
+   * ClaimWorkersConfig#maxPollInterval() maxPollInterval}. A wake-up made while the loop is busy
+   * (or before {@link #start()}) ends its next idle wait; after {@link #stop()} it does nothing.
+   * It does not wait for free places: an instance whose handlers are all busy claims when one
+   * ends, as always. Cheap and thread-safe.
+   */
+  public void wakeUp() {
+    slots.nudge();
+  }
+
   /** Whether the workers are started and not stopped. */
   public boolean isRunning() {
     return running;
@@ -648,10 +661,14 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       }
       if (claims.isEmpty()) {
         idleRounds = Math.min(idleRounds + 1, MAX_ROUND);
-        if (Waits.await(workersStop, pacing.wait(idleRounds))) {
+        try {
+          if (slots.awaitNudge(pacing.wait(idleRounds).toNanos())) {
+            idleRounds = 0; // told there is work: the back-off starts over
+          }
+        } catch (InterruptedException e) {
           break;
         }
-        continue;
+        continue; // the loop's condition sees a stop
       }
       idleRounds = 0;
       List<Held<T>> batch = new ArrayList<>(claims.size());

@@ -16,6 +16,7 @@ final class Slots {
   // Guarded by lock.
   private int free;
   private boolean closed;
+  private boolean nudged;
 
   Slots(int capacity) {
     this.capacity = capacity;
@@ -80,6 +81,38 @@ final class Slots {
         left = changed.awaitNanos(left);
       }
       return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Ends the current or next {@link #awaitNudge} wait. */
+  void nudge() {
+    lock.lock();
+    try {
+      nudged = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits up to {@code nanos} for a {@link #nudge()} (one made since the last wait counts) or a
+   * {@link #close()}.
+   *
+   * @return whether it was nudged
+   */
+  boolean awaitNudge(long nanos) throws InterruptedException {
+    lock.lockInterruptibly();
+    try {
+      long left = nanos;
+      while (!nudged && !closed && left > 0) {
+        left = changed.awaitNanos(left);
+      }
+      boolean was = nudged;
+      nudged = false;
+      return was;
     } finally {
       lock.unlock();
     }

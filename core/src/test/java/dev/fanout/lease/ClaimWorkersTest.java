@@ -141,6 +141,26 @@ class ClaimWorkersTest extends ClaimWorkersFixture {
   }
 
   @Test
+  void wakeUpEndsTheIdleWaitSoAnItemAddedLaterIsClaimedAtOnce() {
+    InMemoryClaimLeaseRepository<String> store = InMemoryClaimLeaseRepository.create();
+    RecordingRepository<String> repository = new RecordingRepository<>(store);
+    ClaimWorkers<String> workers =
+        start(
+            ClaimWorkers.builder(repository, (Claim<String> c) -> {})
+                .config(fast().pollInterval(ofMinutes(1)).maxPollInterval(ofMinutes(1)).build()));
+    // The first poll found nothing: the loop now waits a minute or more before the next.
+    await().atMost(ofSeconds(10)).until(() -> repository.claims.get() == 1);
+
+    store.add("late");
+    workers.wakeUp();
+
+    await().atMost(ofSeconds(10)).until(() -> workers.status().completed() == 1);
+    // The woken claim took it; at most one more (empty) claim followed it, then the long wait.
+    assertThat(repository.claims.get()).isBetween(2, 3);
+    assertThat(workers.stop()).isTrue();
+  }
+
+  @Test
   void runsOnVirtualThreadsNamedAfterTheWorkersByDefault() {
     InMemoryClaimLeaseRepository<String> repository = InMemoryClaimLeaseRepository.create();
     repository.addAll(items(20));
