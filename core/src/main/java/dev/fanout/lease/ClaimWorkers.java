@@ -7,7 +7,6 @@ import dev.fanout.Policies;
 import dev.fanout.PoolClosedException;
 import dev.fanout.WorkerPool;
 import dev.fanout.context.ContextPropagator;
-import dev.fanout.breaker.CallNotPermittedException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +19,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
@@ -138,14 +136,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Inside</h2>
  *
- * This class keeps the API, the lifecycle, the claim loop and the per-item task; the handlers run
- * on a {@link dev.fanout.WorkerPool}, and each other mechanism is a small package-private class:
+ * This class keeps the API, the lifecycle and the claim loop; the handlers run on a {@link
+ * dev.fanout.WorkerPool}, and each other mechanism is a small package-private class: what one
+ * claimed item goes through ({@code ClaimRun}: fail unseen, run, complete, release, give back),
  * {@code Heartbeat}, {@code Reaper}, {@code CompletionFlusher}, the retried store calls ({@code
- * StoreCalls}), the idle back-off ({@code Pacing}), the capacity of the claim loop ({@code Slots})
- * and the balance of held claims and outcomes ({@code Tally}). It stays near 900 lines because
- * the claim loop, the lifecycle (start, graceful stop with its ordered hand-offs) and the per-item
- * decision (fail unseen, run, complete, release, give back) share the stop state and are clearer
- * read together than split across classes.
+ * StoreCalls}), the idle back-off ({@code Pacing}), the claim loop's capacity and wake-ups ({@code
+ * Slots}) and the balance of held claims and outcomes ({@code Tally}). It is still over 500 lines
+ * because about half of it is the documentation of the whole runner and its builder, and the
+ * claim loop and the lifecycle (start, a graceful stop with its ordered hand-offs, a stop from a
+ * handler) share the stop state and read best together.
  *
  * <p>Memory consistency: actions before {@link #start()} happen-before every handler call; the
  * actions of a handler happen-before the completion, release or failure of its item is recorded
@@ -167,7 +166,6 @@ public final class ClaimWorkers<T> implements AutoCloseable {
 
   private final String name;
   private final ClaimLeaseRepository<T> repository;
-  private final ClaimHandler<T> handler;
   private final Policies<? super T> policies;
   private final ClaimWorkersConfig config;
   private final @Nullable ThreadFactory threadFactory;
@@ -178,6 +176,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private final Tally<T> tally = new Tally<>();
   private final StoreCalls<T> calls;
   private final @Nullable CompletionFlusher<T> flusher;
+  private final ClaimRun<T> claimRun;
 
   private final ReentrantLock lifecycle = new ReentrantLock();
   // Guarded by lifecycle.
@@ -201,7 +200,6 @@ public final class ClaimWorkers<T> implements AutoCloseable {
 
   private ClaimWorkers(Builder<T> builder) {
     this.repository = builder.repository;
-    this.handler = builder.handler;
     this.policies = builder.policies;
     this.config = builder.config;
     this.name = builder.name != null ? builder.name : "claims-" + IDS.incrementAndGet();
@@ -225,6 +223,18 @@ public final class ClaimWorkers<T> implements AutoCloseable {
         config.batchesCompletions()
             ? new CompletionFlusher<>(name, repository, tally, calls, ticker, config)
             : null;
+    this.claimRun =
+        new ClaimRun<>(
+            repository,
+            builder.handler,
+            policies,
+            config,
+            calls,
+            tally,
+            flusher,
+            ticker,
+            () -> running,
+            () -> meters);
   }
 
   /**
@@ -553,7 +563,7 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private void giveBackIfUntaken(Held<T> h) {
     if (h.take()) {
       try {
-        giveBack(h);
+        claimRun.giveBack(h);
       } finally {
         slots.release();
       }
@@ -716,15 +726,15 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     try {
       if (!running) {
         boolean interrupted = Thread.interrupted(); // the store call must not see it
-        giveBack(h);
+        claimRun.giveBack(h);
         if (interrupted) {
           Thread.currentThread().interrupt();
         }
       } else if (h.renewRefused) {
         // The lease ended before the handler started: give the item back if it is still ours.
-        giveBack(h);
+        claimRun.giveBack(h);
       } else {
-        process(h);
+        claimRun.process(h);
       }
       return null;
     } finally {
@@ -732,154 +742,10 @@ public final class ClaimWorkers<T> implements AutoCloseable {
       // Whatever ended the run early (an Error out of a handler), nothing stays held here: the
       // heartbeat would otherwise renew the lease forever.
       if (tally.holds(h) && !h.settling) {
-        giveBack(h);
+        claimRun.giveBack(h);
       }
       handlerThreads.remove(self);
       slots.release();
-    }
-  }
-
-  private void process(Held<T> h) {
-    Claim<T> claim = h.claim;
-    if (claim.attempt() > config.maxAttempts()) {
-      String reason =
-          "gave up: claimed "
-              + claim.attempt()
-              + " times, more than maxAttempts "
-              + config.maxAttempts()
-              + " (earlier runs started but their leases ended before their workers finished)";
-      log.warn("{}: item {} {}", claim.workerId(), claim.item(), reason);
-      settle(h, "fail", c -> repository.fail(c, reason), Tally.Outcome.FAILED);
-      return;
-    }
-    // Recorded before the handler runs, so that a worker that dies on this item uses up one of
-    // its attempts, and its batch-mates, not yet started, use up none.
-    StoreCalls.Result start = calls.call(h, "mark started", repository::markStarted, false);
-    if (start != StoreCalls.Result.APPLIED) {
-      tally.settled(
-          h,
-          start == StoreCalls.Result.LEASE_LOST
-              ? Tally.Outcome.LEASE_LOST
-              : Tally.Outcome.ABANDONED);
-      return;
-    }
-    long begin = ticker.read();
-    Throwable error = null;
-    if (h.beginRun()) {
-      try {
-        policies.call(
-            claim.item(),
-            () -> {
-              handler.handle(claim);
-              return null;
-            });
-      } catch (Throwable t) {
-        error = t;
-      } finally {
-        h.endRun();
-      }
-    } else {
-      error = new LeaseLostException(claim, "its renewal was refused before its handler started");
-    }
-    ClaimMeters m = meters;
-    if (m != null) {
-      m.recordHandler(ticker.read() - begin, error == null);
-    }
-    if (claim.isLeaseLost() && running) {
-      Thread.interrupted(); // our own interrupt, if the handler did not consume it
-    }
-    if (error == null) {
-      complete(h);
-      return;
-    }
-    if (!running && (error instanceof InterruptedException || Thread.interrupted())) {
-      Thread.interrupted(); // the store call below must not see our interrupt
-      giveBack(h);
-      return;
-    }
-    if (error instanceof VirtualMachineError vme) {
-      giveBack(h);
-      throw vme;
-    }
-    if (error instanceof CallNotPermittedException) {
-      // An open breaker refused the handler call: the item was not worked on, so it keeps the
-      // attempt it was given.
-      giveBack(h);
-      return;
-    }
-    if (claim.isLeaseLost()) {
-      // The store refused the lease while the handler ran and we cut it short: the item is, or
-      // will be, someone else's. Nothing to tell the store; the reaper returns it if need be.
-      log.debug(
-          "{}: item {} (token {}) lost its lease while its handler ran: {}",
-          claim.workerId(),
-          claim.item(),
-          claim.token(),
-          describe(error));
-      tally.settled(h, Tally.Outcome.LEASE_LOST);
-      return;
-    }
-    if (claim.attempt() >= config.maxAttempts()) {
-      String reason = describe(error);
-      log.warn(
-          "{}: item {} failed on its last attempt ({} of {}): {}",
-          claim.workerId(),
-          claim.item(),
-          claim.attempt(),
-          config.maxAttempts(),
-          reason);
-      settle(h, "fail", c -> repository.fail(c, reason), Tally.Outcome.FAILED);
-    } else {
-      Duration delay = config.retryDelayAfter(claim.attempt());
-      log.debug(
-          "{}: item {} failed attempt {} of {}, retrying in {} ms: {}",
-          claim.workerId(),
-          claim.item(),
-          claim.attempt(),
-          config.maxAttempts(),
-          delay.toMillis(),
-          describe(error));
-      settle(h, "release", c -> repository.release(c, delay), Tally.Outcome.RETRIED);
-    }
-  }
-
-  private void complete(Held<T> h) {
-    CompletionFlusher<T> f = flusher;
-    if (f != null) {
-      h.settling = true; // before the flusher can complete it: the heartbeat leaves it alone
-      try {
-        if (f.put(h)) {
-          return;
-        }
-        // The flusher has finished (a handler that outlived a stop): complete it ourselves.
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        // Complete it ourselves below.
-      }
-    }
-    boolean interrupted = Thread.interrupted();
-    settle(h, "complete", repository::complete, Tally.Outcome.COMPLETED);
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private void giveBack(Held<T> h) {
-    settle(h, "give back", repository::giveBack, Tally.Outcome.GIVEN_BACK);
-  }
-
-  /** Runs one fenced call that ends a held claim, and counts what became of it. */
-  private void settle(Held<T> h, String what, Consumer<Claim<T>> call, Tally.Outcome onApplied) {
-    Tally.Outcome outcome = Tally.Outcome.ABANDONED;
-    try {
-      outcome =
-          switch (calls.call(h, what, call, true)) {
-            case APPLIED -> onApplied;
-            case LEASE_LOST -> Tally.Outcome.LEASE_LOST;
-            case REFUSED, GAVE_UP -> Tally.Outcome.ABANDONED;
-          };
-    } finally {
-      tally.settled(h, outcome);
     }
   }
 
@@ -937,13 +803,6 @@ public final class ClaimWorkers<T> implements AutoCloseable {
   private static long saturatedAdd(long a, long b) {
     long sum = a + b;
     return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE - 1 : sum;
-  }
-
-  private static String describe(Throwable error) {
-    String message = error.getMessage();
-    String text =
-        message == null ? error.getClass().getName() : error.getClass().getName() + ": " + message;
-    return text.length() > 1000 ? text.substring(0, 1000) : text;
   }
 
   /** Builds {@link ClaimWorkers}. Not thread-safe. */
