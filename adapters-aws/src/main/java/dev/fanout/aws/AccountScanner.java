@@ -172,7 +172,7 @@ public final class AccountScanner {
           "no accounts to scan: " + describe(source) + " listed no account that the filter accepts");
     }
     log.info(
-        "Starting parallel processing of {} accounts x {} regions with {} max workers...",
+        "Starting parallel processing of {} accounts x {} regions, {} at once...",
         accounts.size(),
         regions.size(),
         config.concurrency());

@@ -16,10 +16,10 @@ final class TestPolicies {
           .timeout(Duration.ofSeconds(60))
           .build();
 
-  /** {@code maxRetries} normal retries and 10 throttled ones, 5 ms apart, a roomy budget. */
-  static RetryPolicy fast(int maxRetries) {
+  /** {@code retries} normal retries and 10 throttled ones, 5 ms apart, a roomy budget. */
+  static RetryPolicy fast(int retries) {
     return AwsErrors.retryPolicyBuilder(CONFIG)
-        .maxAttempts(maxRetries + 1)
+        .maxAttempts(retries + 1)
         .backoff(Backoff.fixed(Duration.ofMillis(5)))
         .throttleBackoff(Backoff.fixed(Duration.ofMillis(5)))
         .budget(RetryBudget.builder().name("test").build())

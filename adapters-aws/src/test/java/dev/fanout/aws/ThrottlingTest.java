@@ -17,7 +17,7 @@ import software.amazon.awssdk.services.eks.model.EksException;
 
 /**
  * Throttling storms in each service's own error shape. The policies here allow no normal retry
- * at all ({@code maxRetries(0)}): a call that still succeeds after a storm proves that throttling
+ * at all ({@code maxAttempts(1)}): a call that still succeeds after a storm proves that throttling
  * was retried in its own class without using up normal attempts.
  */
 class ThrottlingTest {

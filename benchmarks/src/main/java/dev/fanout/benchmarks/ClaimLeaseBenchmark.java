@@ -39,8 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Claim-lease throughput on PostgreSQL: items claimed and completed per second (the score, ops/s =
- * items/s) by {@code workers} workers claiming {@code batch} items at a time, with a handler that
- * does nothing — what is measured is the coordination.
+ * items/s) by claim workers of concurrency {@code workers} and batch size {@code batch} (one claim
+ * loop holding up to {@code workers × batch} items), with a handler that does nothing — what is
+ * measured is the coordination.
  *
  * <ul>
  *   <li>{@code claimWorkers}: {@link ClaimWorkers} on {@link JdbcClaimLeaseRepository} (heartbeat

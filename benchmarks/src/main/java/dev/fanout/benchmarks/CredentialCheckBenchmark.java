@@ -35,8 +35,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Credential checking: {@code workers} workers verify stored credentials in
- * parallel, each claiming one row at a time ({@link ClaimWorkers} on {@link
+ * Credential checking: {@code workers} handlers verify stored credentials in
+ * parallel, with batch size 1 (at most one row held per handler) ({@link ClaimWorkers} on {@link
  * JdbcClaimLeaseRepository}, heartbeat and reaper running), so that no row is checked twice, and
  * settling the claim after success or failure. The score, ops/s = credentials checked per second,
  * counts every check whose outcome the store confirmed: completed, released after a failure, or

@@ -882,8 +882,9 @@ public final class ClaimWorkers<T> implements AutoCloseable {
     /**
      * Where the threads come from: the handler pool's workers (default virtual threads named
      * {@code fanout-<name>-worker-<n>}, started when items wait and ended when none do), the
-     * claim loop, the heartbeat, the reaper and the flushers (default one virtual thread each,
-     * named {@code fanout-<name>-<role>}).
+     * claim loop, the heartbeat, the reaper, the flushers, and the thread that closes the handler
+     * pool after a {@code stop()} called from a handler (default one virtual thread each, named
+     * {@code fanout-<name>-<role>}).
      */
     public Builder<T> threadFactory(ThreadFactory threadFactory) {
       this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory must not be null");

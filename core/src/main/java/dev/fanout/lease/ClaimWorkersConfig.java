@@ -28,8 +28,8 @@ import org.jspecify.annotations.Nullable;
  *     (at most {@code concurrency × batchSize} in all), and the fewest free places the claim loop
  *     waits for before it claims again (it then claims every free place in one call); 1 to
  *     {@value #MAX_BATCH_SIZE}
- * @param pollInterval how long an idle worker waits before it polls again
- * @param maxPollInterval the longest wait of an idle worker: each empty poll doubles the wait,
+ * @param pollInterval how long the claim loop waits after an empty poll before it polls again
+ * @param maxPollInterval the longest wait of an idle claim loop: each empty poll doubles the wait,
  *     from {@code pollInterval} up to this (the idle back-off), each wait drawn at random between
  *     the doubled interval and twice it, at most this; the first item found resets it. Failing
  *     claims back off the same way; a failing call that starts or ends a claim is retried after

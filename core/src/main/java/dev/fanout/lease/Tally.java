@@ -35,7 +35,7 @@ final class Tally<T> {
   private final LongAdder reclaimed = new LongAdder();
   private final LongAdder storeErrors = new LongAdder();
 
-  /** A worker claimed {@code batch}: held from now on. */
+  /** The claim loop claimed {@code batch}: held from now on. */
   void claimed(List<Held<T>> batch) {
     lock.lock();
     try {
