@@ -136,14 +136,16 @@ class PostgresLoadTest {
                       + " i.lease_token = p.token AND i.lease_owner = p.worker"))
           .as("each item completed by the claim that processed it")
           .isEqualTo(ITEMS);
-      // One owner id per instance; its eight handlers ran side by side, never more.
+      // One owner id per instance; its handlers ran side by side, never more than eight. (How
+      // many meet inside the handler at one moment depends on timing: each run also spends a
+      // round trip marking itself started and one completing, outside the handler.)
       assertThat(Pools.count(pool, "SELECT COUNT(DISTINCT worker) FROM processed")).isEqualTo(1);
       assertThat(
               Pools.count(
                   pool,
                   "SELECT COUNT(*) FROM processed WHERE worker = '" + workers.workerId() + "'"))
           .isEqualTo(ITEMS);
-      assertThat(mostInside.get()).as("handlers running at once").isEqualTo(8);
+      assertThat(mostInside.get()).as("handlers running at once").isBetween(2, 8);
       assertThat(threads).isNotEmpty().noneMatch(Thread::isAlive);
     }
   }
